@@ -1,0 +1,160 @@
+"""Conflict analysis: every finding about how the stakeholders' rules interact.
+
+Each family of checks lives in its own module; :func:`analyze` runs them all over an
+:class:`~policykit.graph.objective.ObjectiveGraph` and returns diagnostics (never
+raises for a finding). Codes PK3xx are graph structure, PK4xx conflicts and
+permissions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from policykit.analyze.base import report
+from policykit.analyze.conflicts import pair_codes
+from policykit.analyze.context import Context
+from policykit.analyze.grants import grant_exceeds
+from policykit.analyze.pairs import PairFinding, behavior_findings
+from policykit.analyze.relations import declared_conflicts, empty_scopes, refines_cycles
+from policykit.analyze.shadow import duplicates
+from policykit.diagnostics import Diagnostic, Severity
+from policykit.graph.objective import ObjectiveGraph, RuleRef, js_divergence
+from policykit.graph.scope import Masks, intersect
+
+__all__ = ["PairFinding", "analyze", "emit", "find_pairs", "pair_codes"]
+
+VIOLATIONS = frozenset({"PK404", "PK405"})
+
+
+def find_pairs(graph: ObjectiveGraph, ctx: Context) -> list[PairFinding]:
+    """Every pair finding and shadowed rule, through the indexed engine."""
+    out: list[PairFinding] = []
+    for behavior in graph.behaviors():
+        refs = graph.rules_for(behavior)
+        if refs:
+            pairs, shadows = behavior_findings(refs, ctx)
+            out += pairs
+            out += shadows
+    return out
+
+
+def _directive(r: RuleRef) -> str:
+    rule = r.rule
+    if rule.require is not None:
+        return f"require: {rule.require}"
+    if rule.forbid is not None:
+        return f"forbid: {', '.join(rule.forbid)}"
+    if rule.bounds is not None:
+        parts = [f"{o} in [{b.min:g}, {b.max:g}]" for o, b in rule.bounds.items()]
+        return f"bounds: {', '.join(parts)}"
+    if rule.prefer is not None:
+        return f"prefer: {rule.prefer}"
+    assert rule.target is not None
+    return "target: " + ", ".join(f"{o} {p:g}" for o, p in rule.target.items())
+
+
+def emit(graph: ObjectiveGraph, ctx: Context, findings: Iterable[PairFinding]) -> list[Diagnostic]:
+    """Diagnostics for pair findings. A shadowed rule is reported as shadowed rather
+    than overridden, and a rule that violates a permission is not also called shadowed."""
+    findings = list(findings)
+    codes_of: dict[int, set[str]] = {}
+    for f in findings:
+        codes_of.setdefault(f.rule.order, set()).add(f.code)
+    out = []
+    for f in findings:
+        codes = codes_of[f.rule.order]
+        if f.code == "PK402" and "PK412" in codes:
+            continue
+        if f.code == "PK412" and codes & VIOLATIONS:
+            continue
+        out.append(_message(graph, ctx, f))
+    return out
+
+
+def _message(graph: ObjectiveGraph, ctx: Context, f: PairFinding) -> Diagnostic:
+    r, s, more = f.rule, f.other, f.count - 1
+    rd, sd = _directive(r), _directive(s)
+    severity = None
+    if f.code == "PK401":
+        text = (
+            f"{r.label()} ({rd}) contradicts {s.label()} ({sd}); both rank {r.rank}, so "
+            "neither wins"
+        )
+        hint = (
+            f"make the rules agree, narrow one rule's when to leave out "
+            f"{graph.space.describe_witness(_overlap(r, s))}, or rank {r.stakeholder} and "
+            f"{s.stakeholder} differently in the project"
+            if r.stakeholder != s.stakeholder
+            else "make the rules agree, or narrow one rule's when so they no longer overlap"
+        )
+    elif f.code == "PK402":
+        text = f"{r.label()} ({rd}) is overridden by higher-ranked {s.label()} ({sd})"
+        hint = (
+            f"narrow {r.id!r}'s when to leave out {graph.space.describe(s.masks)}, or ask "
+            f"{s.stakeholder} to add adjustable_by: [{r.stakeholder}] to {s.id!r}"
+        )
+    elif f.code == "PK403":
+        text = f"{r.label()} ({rd}) adjusts {s.label()} ({sd}) within the allowed bounds"
+        hint = "no action needed"
+    elif f.code in VIOLATIONS:
+        if f.code == "PK404":
+            text = f"{r.label()} ({rd}) would change {s.label()} ({sd}), which is locked"
+            hint = (
+                f"remove {r.id!r}, or ask {s.stakeholder} to replace locked: true on "
+                f"{s.id!r} with adjustable_by: [{r.stakeholder}] and within bounds"
+            )
+        else:
+            adj = ctx.adjustment(r, s)
+            assert adj is not None
+            outcomes = graph.outcomes[s.behavior]
+            allowed = (
+                ", ".join(
+                    f"{o} in [{lo:g}, {hi:g}]"
+                    for o, lo, hi in zip(outcomes, adj.lo, adj.hi, strict=True)
+                    if (lo, hi) != (0.0, 1.0)
+                )
+                or "no limits"
+            )
+            text = f"{r.label()} ({rd}) adjusts {s.label()} ({sd}) beyond its within bounds"
+            hint = f"keep the adjustment within: {allowed}"
+        if r.policy.on_violation == "drop":
+            severity = Severity.WARNING
+            text += "; the rule is dropped (on_violation: drop)"
+    elif f.code == "PK410":
+        assert r.target is not None and s.target is not None
+        jsd = js_divergence(r.target, s.target)
+        text = (
+            f"{r.label()} ({rd}) and {s.label()} ({sd}) pull apart: Jensen–Shannon "
+            f"divergence {jsd:.2f} bits, above the threshold {ctx.threshold:g}"
+        )
+        hint = (
+            "agree on closer targets, lower one rule's weight, or raise "
+            "analysis.tension_threshold in the project"
+        )
+    else:  # PK412
+        text = (
+            f"{r.label()} ({rd}) never takes effect: higher-ranked hard rules decide "
+            f"the outcome wherever it applies, first {s.label()} ({sd})"
+        )
+        hint = f"remove {r.id!r}, or narrow its when to contexts {s.id!r} does not cover"
+        return report(graph, f.code, r, text, other=s, more=more, hint=hint, scope=r.masks)
+    return report(graph, f.code, r, text, other=s, more=more, hint=hint, severity=severity)
+
+
+def _overlap(r: RuleRef, s: RuleRef) -> Masks:
+    return intersect(r.masks, s.masks)
+
+
+def analyze(graph: ObjectiveGraph) -> list[Diagnostic]:
+    """Every check over the graph."""
+    ctx = Context(graph)
+    out = refines_cycles(graph)
+    out += empty_scopes(graph, graph.rules)
+    out += emit(graph, ctx, find_pairs(graph, ctx))
+    out += declared_conflicts(graph)
+    out += duplicates(graph, graph.rules)
+    for g in graph.grants:
+        d = grant_exceeds(ctx, g)
+        if d is not None:
+            out.append(d)
+    return out

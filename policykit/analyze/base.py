@@ -1,0 +1,95 @@
+"""What every check shares: registering its code from its docstring, and reporting."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from typing import TypeVar
+
+from policykit.codes import Code, diag, register
+from policykit.diagnostics import Diagnostic, Related, Severity
+from policykit.graph.objective import ObjectiveGraph, RuleRef
+from policykit.graph.scope import Masks, intersect
+
+F = TypeVar("F", bound=Callable[..., object])
+
+_SECTION = re.compile(r"^\s*(Conflicting example|How to resolve):\s*$", re.MULTILINE)
+
+
+def check(code: str, title: str, severity: Severity) -> Callable[[F], F]:
+    """Declare a check: its code, title and severity; the docstring's "Conflicting
+    example:" and "How to resolve:" sections become the code's documentation."""
+
+    def wrap(fn: F) -> F:
+        doc = inspect.getdoc(fn) or ""
+        parts = _SECTION.split(doc)
+        sections = dict(zip(parts[1::2], (p.strip() for p in parts[2::2]), strict=True))
+        example = sections.get("Conflicting example", "")
+        fix = " ".join(sections.get("How to resolve", "").split())
+        if not example or not fix:
+            raise ValueError(f"check {code} needs 'Conflicting example' and 'How to resolve'")
+        register(Code(code, title, severity, example, fix))
+        return fn
+
+    return wrap
+
+
+def rule_related(ref: RuleRef, message: str) -> Related:
+    line, col = ref.position()
+    return Related(message, ref.file, line, col)
+
+
+def report(
+    graph: ObjectiveGraph,
+    code: str,
+    ref: RuleRef,
+    message: str,
+    *,
+    other: RuleRef | None = None,
+    more: int = 0,
+    hint: str = "",
+    severity: Severity | None = None,
+    at: tuple[str | int, ...] = (),
+    scope: Masks | None = None,
+) -> Diagnostic:
+    """A finding about ``ref``, naming the other side (``other``) and a witness context."""
+    line, col = ref.position(*at)
+    related: tuple[Related, ...] = ()
+    stakeholders: tuple[str, ...] = (ref.stakeholder,)
+    witness_masks = scope if scope is not None else ref.masks
+    if other is not None:
+        related = (rule_related(other, f"the other side: {other.label()}"),)
+        stakeholders = tuple(sorted({ref.stakeholder, other.stakeholder}, key=_stakeholder_key))
+        if len(stakeholders) == 1:
+            stakeholders = (ref.stakeholder, other.stakeholder)
+        if scope is None:
+            witness_masks = intersect(ref.masks, other.masks)
+    witness = graph.space.witness(witness_masks)
+    text = message
+    if other is not None:
+        text += f"; for example in {graph.space.describe_witness(witness_masks)}"
+    if more:
+        text += f" (and {more} more rule{'s' * (more != 1)})"
+    path = f"rules[{ref.index}]" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in at)
+    return diag(
+        code,
+        text,
+        ref.file,
+        line,
+        col,
+        path=path,
+        hint=hint,
+        related=related,
+        severity=severity,
+        behavior=ref.behavior,
+        stakeholders=stakeholders,
+        witness=witness,
+    )
+
+
+_ORDER = {"society": 0, "developer": 1, "deployer": 2, "user": 3}
+
+
+def _stakeholder_key(name: str) -> int:
+    return _ORDER.get(name, 99)

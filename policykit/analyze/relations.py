@@ -1,0 +1,148 @@
+"""Checks on the catalog's relations between behaviors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from policykit.analyze.base import check, report
+from policykit.analyze.bounds import pushes
+from policykit.codes import diag
+from policykit.diagnostics import Diagnostic, Related, Severity
+from policykit.graph.objective import ObjectiveGraph, RuleRef
+from policykit.graph.scope import is_empty, overlaps
+
+
+@check("PK301", "Cycle in refines relations", Severity.ERROR)
+def refines_cycles(graph: ObjectiveGraph) -> list[Diagnostic]:
+    """`refines` relations form a cycle: a behavior would be a special case of itself.
+    One cycle is reported per strongly connected component.
+
+    Conflicting example:
+        relations:
+          - {type: refines, from: medical_advice, to: specialized_advice}
+          - {type: refines, from: specialized_advice, to: medical_advice}
+
+    How to resolve:
+        Remove one `refines` relation of the cycle; refinement runs from the special
+        case to the general one only.
+    """
+    import networkx as nx
+
+    edges = [(a, b) for a, b, _ in graph.relations("refines")]
+    g: nx.DiGraph[str] = nx.DiGraph(edges)
+    origins = {
+        (rel.from_, rel.to): origin
+        for rel, origin in graph.relation_origins()
+        if rel.type == "refines"
+    }
+    out = []
+    for component in nx.strongly_connected_components(g):
+        nodes = sorted(component)
+        if len(nodes) == 1 and not g.has_edge(nodes[0], nodes[0]):
+            continue
+        start = nodes[0]
+        cycle = [e[0] for e in nx.find_cycle(g.subgraph(component), source=start)]
+        path = " --> ".join([*cycle, cycle[0]])
+        first_edge = (cycle[0], cycle[1] if len(cycle) > 1 else cycle[0])
+        file, line, col = origins[first_edge].position()
+        related = tuple(
+            Related(f"{a} refines {b}", *origins[(a, b)].position())
+            for a, b in zip(cycle[1:], [*cycle[2:], cycle[0]], strict=True)
+        )
+        out.append(
+            diag(
+                "PK301",
+                f"refines relations form a cycle: {path}",
+                file,
+                line,
+                col,
+                related=related,
+                hint=f"remove one of the {len(cycle)} refines relations in the cycle",
+                behavior=cycle[0],
+            )
+        )
+    return out
+
+
+@check("PK411", "Rules push conflicting behaviors together", Severity.WARNING)
+def declared_conflicts(graph: ObjectiveGraph) -> list[Diagnostic]:
+    """The catalog declares that two behaviors conflict at given outcomes, and rules
+    push both behaviors toward those outcomes (at least half the probability) in an
+    overlapping scope. Reported on the rule about the relation's `to` behavior.
+
+    Conflicting example:
+        relations:
+          - {type: conflicts, from: answer_directly, from_outcome: direct,
+             to: ask_clarifying_questions, to_outcome: ask}
+        # deployer
+        - {id: dep-direct, behavior: answer_directly, prefer: direct}
+        # user
+        - {id: user-ask, behavior: ask_clarifying_questions, prefer: ask}
+
+    How to resolve:
+        Lower one of the targets below one half, or narrow the scopes so the two rules
+        no longer apply together.
+    """
+    out = []
+    for a, b, data in graph.relations("conflicts"):
+        if a == b:
+            continue
+        ka = graph.outcomes[a].index(data["from_outcome"])
+        kb = graph.outcomes[b].index(data["to_outcome"])
+        left = [r for r in graph.rules_for(a) if pushes(r, ka) and not is_empty(r.masks)]
+        if not left:
+            continue
+        for r in graph.rules_for(b):
+            if not pushes(r, kb) or is_empty(r.masks):
+                continue
+            hits = [s for s in left if overlaps(s.masks, r.masks)]
+            if not hits:
+                continue
+            s = hits[0]
+            out.append(
+                report(
+                    graph,
+                    "PK411",
+                    r,
+                    f"{r.label()} pushes {b!r} toward {data['to_outcome']!r} while "
+                    f"{s.label()} pushes {a!r} toward {data['from_outcome']!r}, and the "
+                    "catalog says these conflict",
+                    other=s,
+                    more=len(hits) - 1,
+                    hint="lower one target below 0.5, or narrow the scopes so the rules "
+                    "no longer meet",
+                )
+            )
+    return out
+
+
+@check("PK303", "Scope selects no context", Severity.ERROR)
+def empty_scopes(graph: ObjectiveGraph, refs: Iterable[RuleRef]) -> list[Diagnostic]:
+    """A `when` lists no value for some dimension, so the rule applies nowhere.
+
+    Conflicting example:
+        - id: dep-minors
+          behavior: profanity
+          when: {audience: []}
+          forbid: use_freely
+
+    How to resolve:
+        List at least one value, or leave the dimension out of `when` to mean every
+        value.
+    """
+    out = []
+    for r in refs:
+        if not is_empty(r.masks):
+            continue
+        dims = [d for d, m in zip(graph.space.names, r.masks, strict=True) if not m]
+        out.append(
+            report(
+                graph,
+                "PK303",
+                r,
+                f"{r.label()} applies nowhere: `when` lists no value for " + ", ".join(dims),
+                at=("when", dims[0]),
+                hint="list at least one value, or leave the dimension out to mean all",
+            )
+        )
+    return out

@@ -1,0 +1,63 @@
+"""The library's entry points: what the CLI calls, and what Python users call."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from policykit.codes import diag
+from policykit.diagnostics import Diagnostic, has_errors, sort_diagnostics
+from policykit.load.project import find_project_file, load_sources
+from policykit.load.reader import FAST_YAML, Limits
+from policykit.schema.workspace import Workspace, bind
+
+
+@dataclass(frozen=True, slots=True)
+class ValidateOptions:
+    """What `validate` should do; travels down explicitly, never through globals."""
+
+    limits: Limits = field(default_factory=Limits)
+    analyze: bool = True
+    """Run the conflict analysis after the files check clean."""
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationResult:
+    """The diagnostics of a project, and its workspace when it has no errors."""
+
+    workspace: Workspace | None
+    diagnostics: tuple[Diagnostic, ...]
+    files_read: int = 0
+    """How many files were read: the project file and everything it includes."""
+
+
+def validate_project(
+    path: str | os.PathLike[str], options: ValidateOptions | None = None
+) -> ValidationResult:
+    """Load, check and analyse the project at ``path`` (a project file or its folder)."""
+    options = options or ValidateOptions()
+    found: list[Diagnostic] = []
+    if not FAST_YAML:
+        found.append(
+            diag(
+                "PK114",
+                "PyYAML has no libyaml here; loading falls back to the slow pure-Python parser",
+                str(find_project_file(path)),
+            )
+        )
+    sources, diags = load_sources(path, options.limits)
+    found.extend(diags)
+    workspace = None
+    files_read = 0
+    if sources is not None:
+        files_read = 1 + len(sources.catalogs) + len(sources.policies)
+        workspace, diags = bind(sources)
+        found.extend(diags)
+    if has_errors(found):
+        workspace = None
+    elif workspace is not None and options.analyze:
+        from policykit.analyze import analyze
+        from policykit.graph.objective import ObjectiveGraph
+
+        found.extend(analyze(ObjectiveGraph(workspace)))
+    return ValidationResult(workspace, sort_diagnostics(found), files_read)

@@ -1,0 +1,322 @@
+"""The weighted objective graph: stakeholders, rules, behaviors and HHH properties.
+
+A small typed class over a frozen networkx ``MultiDiGraph``. Callers ask domain
+questions (``rules_for(behavior)``, ``rules_in(behavior, context)``,
+``authority_over(rule)``); raw graph calls stay in this module.
+
+Nodes (ids are prefixed by kind, so names never collide):
+  ``stakeholder:<name>``  ``rule:<id>``  ``behavior:<id>``  ``property:<name>``
+Edges:
+  rule --authored_by--> stakeholder   (weight: the stakeholder's weight)
+  rule --targets--> behavior          (weight: the rule's weight; directive)
+  behavior --serves--> property
+  behavior --conflicts|supports|refines--> behavior   (from the catalog's relations)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NewType
+
+from policykit.graph.scope import Masks, Space, contains, overlaps
+from policykit.schema.errors import locate
+from policykit.schema.models import STAKEHOLDERS, Behavior, Grant, Relation, Rule
+from policykit.schema.workspace import Origin, PolicyFile, Workspace
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+NodeId = NewType("NodeId", str)
+
+
+def stakeholder_node(name: str) -> NodeId:
+    return NodeId(f"stakeholder:{name}")
+
+
+def rule_node(rule_id: str) -> NodeId:
+    return NodeId(f"rule:{rule_id}")
+
+
+def behavior_node(behavior_id: str) -> NodeId:
+    return NodeId(f"behavior:{behavior_id}")
+
+
+def property_node(name: str) -> NodeId:
+    return NodeId(f"property:{name}")
+
+
+Vector = tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RuleRef:
+    """A rule as the analysis sees it: where it came from, its scope and its numbers.
+
+    ``lo``/``hi`` are per-outcome bounds (hard rules; [0, 1] everywhere for soft ones)
+    and ``target`` the soft target (``prefer`` is a target of probability 1), both in
+    the behavior's outcome order. ``order`` is the rule's place in the project (policy
+    files in project order, rules in file order): the tie-breaker everywhere.
+    """
+
+    order: int
+    rule: Rule
+    policy: PolicyFile
+    index: int
+    stakeholder: str
+    rank: int
+    weight: float
+    masks: Masks
+    lo: Vector
+    hi: Vector
+    target: Vector | None
+
+    @property
+    def id(self) -> str:
+        return self.rule.id
+
+    @property
+    def behavior(self) -> str:
+        return self.rule.behavior
+
+    @property
+    def hard(self) -> bool:
+        return self.target is None
+
+    @property
+    def file(self) -> str:
+        return self.policy.document.file
+
+    def position(self, *path: str | int) -> tuple[int, int]:
+        """Line and column of the rule (or of a key inside it)."""
+        return locate(self.policy.document, ("rules", self.index, *path))
+
+    def directive_position(self) -> tuple[int, int]:
+        return self.position(self.rule.directive)
+
+    def label(self) -> str:
+        return f"{self.stakeholder} rule {self.id!r}"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class GrantRef:
+    order: int
+    grant: Grant
+    policy: PolicyFile
+    index: int
+    stakeholder: str
+    rank: int
+    masks: Masks
+
+
+def _bounds_of(rule: Rule, outcomes: Sequence[str]) -> tuple[Vector, Vector]:
+    n = len(outcomes)
+    lo = [0.0] * n
+    hi = [1.0] * n
+    if rule.require is not None:
+        hi = [0.0] * n
+        k = outcomes.index(rule.require)
+        lo[k] = hi[k] = 1.0
+    elif rule.forbid is not None:
+        for o in rule.forbid:
+            hi[outcomes.index(o)] = 0.0
+    elif rule.bounds is not None:
+        for o, b in rule.bounds.items():
+            k = outcomes.index(o)
+            lo[k], hi[k] = b.min, b.max
+    return tuple(lo), tuple(hi)
+
+
+def _target_of(rule: Rule, outcomes: Sequence[str]) -> Vector | None:
+    if rule.prefer is not None:
+        return tuple(1.0 if o == rule.prefer else 0.0 for o in outcomes)
+    if rule.target is not None:
+        return tuple(rule.target.get(o, 0.0) for o in outcomes)
+    return None
+
+
+def within_vectors(
+    within: Mapping[str, Any] | None, outcomes: Sequence[str]
+) -> tuple[Vector, Vector] | None:
+    if within is None:
+        return None
+    lo = [0.0] * len(outcomes)
+    hi = [1.0] * len(outcomes)
+    for o, b in within.items():
+        k = outcomes.index(o)
+        lo[k], hi[k] = b.min, b.max
+    return tuple(lo), tuple(hi)
+
+
+class ObjectiveGraph:
+    """The objective graph of a workspace. Frozen once built."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        import networkx as nx
+
+        self.workspace = workspace
+        project = workspace.project
+        self.space = Space.of(workspace.dimensions.values())
+        self.outcomes: Mapping[str, tuple[str, ...]] = MappingProxyType(
+            {b.id: tuple(b.outcomes) for b in workspace.behaviors.values()}
+        )
+        g: nx.MultiDiGraph[NodeId] = nx.MultiDiGraph()
+        for name in STAKEHOLDERS:
+            s = project.settings(name)
+            g.add_node(
+                stakeholder_node(name), kind="stakeholder", name=name, rank=s.rank, weight=s.weight
+            )
+        for prop in ("helpful", "honest", "harmless"):
+            g.add_node(property_node(prop), kind="property", name=prop)
+        for b in workspace.behaviors.values():
+            node = behavior_node(b.id)
+            g.add_node(
+                node, kind="behavior", name=b.id, description=b.description, property=b.property
+            )
+            g.add_edge(node, property_node(b.property), key="serves", kind="serves")
+        for rel, _origin in workspace.relations:
+            g.add_edge(
+                behavior_node(rel.from_),
+                behavior_node(rel.to),
+                key=rel.type,
+                kind=rel.type,
+                from_outcome=rel.from_outcome,
+                to_outcome=rel.to_outcome,
+            )
+
+        rules: list[RuleRef] = []
+        by_behavior: dict[str, list[RuleRef]] = {b: [] for b in workspace.behaviors}
+        grants: list[GrantRef] = []
+        for pf in workspace.policies:
+            settings = project.settings(pf.stakeholder)
+            for i, rule in enumerate(pf.model.rules):
+                outcomes = self.outcomes[rule.behavior]
+                lo, hi = _bounds_of(rule, outcomes)
+                ref = RuleRef(
+                    order=len(rules),
+                    rule=rule,
+                    policy=pf,
+                    index=i,
+                    stakeholder=pf.stakeholder,
+                    rank=settings.rank,
+                    weight=settings.weight,
+                    masks=self.space.masks(rule.when),
+                    lo=lo,
+                    hi=hi,
+                    target=_target_of(rule, outcomes),
+                )
+                rules.append(ref)
+                by_behavior[rule.behavior].append(ref)
+                node = rule_node(rule.id)
+                g.add_node(
+                    node,
+                    kind="rule",
+                    name=rule.id,
+                    directive=rule.directive,
+                    hard=rule.hard,
+                    stakeholder=pf.stakeholder,
+                )
+                g.add_edge(
+                    node,
+                    stakeholder_node(pf.stakeholder),
+                    key="authored_by",
+                    kind="authored_by",
+                    weight=settings.weight,
+                )
+                g.add_edge(
+                    node,
+                    behavior_node(rule.behavior),
+                    key="targets",
+                    kind="targets",
+                    weight=rule.weight if not rule.hard else 1.0,
+                    directive=rule.directive,
+                )
+            for i, grant in enumerate(pf.model.grants):
+                grants.append(
+                    GrantRef(
+                        len(grants),
+                        grant,
+                        pf,
+                        i,
+                        pf.stakeholder,
+                        settings.rank,
+                        self.space.masks(grant.when),
+                    )
+                )
+        nx.freeze(g)
+        self._graph = g
+        self.rules: tuple[RuleRef, ...] = tuple(rules)
+        self.grants: tuple[GrantRef, ...] = tuple(grants)
+        self._by_behavior: Mapping[str, tuple[RuleRef, ...]] = MappingProxyType(
+            {b: tuple(rs) for b, rs in by_behavior.items()}
+        )
+        self._by_id: Mapping[str, RuleRef] = MappingProxyType({r.id: r for r in rules})
+
+    # -- domain questions --------------------------------------------------------------
+
+    @property
+    def nx(self) -> nx.MultiDiGraph[NodeId]:
+        """The underlying (frozen) networkx graph, for export."""
+        return self._graph
+
+    def behavior(self, behavior_id: str) -> Behavior:
+        return self.workspace.behaviors[behavior_id]
+
+    def behaviors(self) -> Iterator[str]:
+        return iter(self.workspace.behaviors)
+
+    def rule(self, rule_id: str) -> RuleRef:
+        return self._by_id[rule_id]
+
+    def rules_for(self, behavior_id: str) -> tuple[RuleRef, ...]:
+        """The rules about a behavior, in project order."""
+        return self._by_behavior.get(behavior_id, ())
+
+    def rules_in(self, behavior_id: str, context: Mapping[str, str]) -> tuple[RuleRef, ...]:
+        """The rules about a behavior that apply in one concrete context (missing
+        dimensions take their defaults)."""
+        point = self.space.masks(
+            {d.id: (context.get(d.id, d.default),) for d in self.space.dimensions}
+        )
+        return tuple(r for r in self.rules_for(behavior_id) if overlaps(r.masks, point))
+
+    def authority_over(self, ref: RuleRef) -> tuple[RuleRef, ...]:
+        """The chain of authority over a rule: rules of higher-ranked stakeholders on
+        the same behavior whose scope overlaps it, highest rank first."""
+        above = [
+            r
+            for r in self.rules_for(ref.behavior)
+            if r.rank > ref.rank and overlaps(r.masks, ref.masks)
+        ]
+        return tuple(sorted(above, key=lambda r: (-r.rank, r.order)))
+
+    def covering(self, ref: RuleRef) -> tuple[RuleRef, ...]:
+        """Rules on the same behavior whose scope contains this rule's whole scope."""
+        return tuple(
+            r for r in self.rules_for(ref.behavior) if r is not ref and contains(r.masks, ref.masks)
+        )
+
+    def relations(self, kind: str) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+        for u, v, k, data in self._graph.edges(keys=True, data=True):
+            if k == kind:
+                yield u.split(":", 1)[1], v.split(":", 1)[1], data
+
+    def relation_origins(self) -> Iterable[tuple[Relation, Origin]]:
+        return self.workspace.relations
+
+    def stakeholder_weight(self, name: str) -> float:
+        return float(self._graph.nodes[stakeholder_node(name)]["weight"])
+
+
+def js_divergence(p: Vector, q: Vector) -> float:
+    """Jensen–Shannon divergence in bits (0 for identical, 1 for disjoint supports)."""
+    total = 0.0
+    for a, b in zip(p, q, strict=True):
+        m = (a + b) / 2
+        if a > 0:
+            total += a * math.log2(a / m)
+        if b > 0:
+            total += b * math.log2(b / m)
+    return max(total / 2, 0.0)

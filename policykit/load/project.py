@@ -1,0 +1,262 @@
+"""Reading a project: the project file and every file it includes.
+
+Includes resolve relative to the file that names them and must stay inside the project
+folder (no ``..`` escape, absolute path, ``~`` or symlink leading out). The standard
+library is reached through the ``std:`` prefix. Catalogs may include other catalogs;
+a chain that returns to a file still being read is a cycle and is reported with the
+whole chain. Only the include keys are read here; everything else is the schema
+stage's business, so a malformed include list is skipped, not reported twice.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from policykit.codes import diag
+from policykit.diagnostics import Diagnostic, PolicykitError, Related
+from policykit.load.reader import Document, Limits, YMap, YSeq, read_file, unpack
+
+PROJECT_FILE = "policykit.yaml"
+STD_PREFIX = "std:"
+
+
+def std_root() -> Path:
+    """Where the standard library lives: inside the installed package, or the repo."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "policies", here.parent / "policies"):
+        if candidate.is_dir():
+            return candidate
+    return here / "policies"
+
+
+def std_entries() -> list[str]:
+    root = std_root()
+    return sorted(
+        STD_PREFIX + p.relative_to(root).as_posix() for p in root.rglob("*.yaml") if p.is_file()
+    )
+
+
+def display_path(path: Path) -> str:
+    """The path as a user would type it: relative to the working directory if inside."""
+    try:
+        return path.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+@dataclass(frozen=True, slots=True)
+class IncludeSite:
+    """Where a file was named: the including file and the position of the name."""
+
+    file: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One file of a project, with the role the project gives it."""
+
+    document: Document
+    role: str  # "catalog" or "policy"
+    path: Path
+    site: IncludeSite
+    stakeholder: str | None = None
+    on_violation: str | None = None
+    index: int = 0  # the position in the project's list
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSet:
+    root: Path
+    project: Document
+    catalogs: tuple[Source, ...]
+    policies: tuple[Source, ...]
+
+
+@dataclass
+class _Reader:
+    root: Path
+    limits: Limits
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    seen: dict[Path, Document | None] = field(default_factory=dict)
+
+    def read(self, path: Path) -> Document | None:
+        if path not in self.seen:
+            try:
+                self.seen[path] = read_file(path, display_path(path), self.limits)
+            except PolicykitError as exc:
+                self.diagnostics.extend(exc.diagnostics)
+                self.seen[path] = None
+        return self.seen[path]
+
+    def resolve(self, ref: str, base: Path, site: IncludeSite) -> Path | None:
+        """The file ``ref`` names, or None after reporting why it can't be used."""
+        if ref.startswith(STD_PREFIX):
+            std = std_root().resolve()
+            rel = ref[len(STD_PREFIX) :]
+            target = (std / rel).resolve()
+            if (
+                not rel
+                or Path(rel).is_absolute()
+                or not target.is_relative_to(std)
+                or not target.is_file()
+            ):
+                close = difflib.get_close_matches(ref, std_entries(), n=1)
+                self.report(
+                    "PK113",
+                    f"{ref!r} is not in the standard library",
+                    site,
+                    hint=f"did you mean {close[0]!r}?" if close else "",
+                )
+                return None
+            return target
+        if ref.startswith("~") or os.path.isabs(ref) or ref.startswith("\\"):
+            self.report(
+                "PK111",
+                f"include {ref!r} is not a relative path inside the project",
+                site,
+                hint="name files relative to the project file; use std: for the standard library",
+            )
+            return None
+        target = (base.parent / ref).resolve()
+        # A standard library catalog may name its siblings relative to itself.
+        std = std_root().resolve()
+        inside_std = base.is_relative_to(std) and target.is_relative_to(std)
+        if not target.is_relative_to(self.root) and not inside_std:
+            self.report(
+                "PK111",
+                f"include {ref!r} resolves to {target.as_posix()}, outside the project "
+                f"root {display_path(self.root)}",
+                site,
+            )
+            return None
+        if not target.is_file():
+            self.report("PK100", f"included file {ref!r} does not exist", site)
+            return None
+        return target
+
+    def report(
+        self,
+        code: str,
+        message: str,
+        site: IncludeSite,
+        *,
+        hint: str = "",
+        related: tuple[Related, ...] = (),
+    ) -> None:
+        self.diagnostics.append(
+            diag(code, message, site.file, site.line, site.column, hint=hint, related=related)
+        )
+
+
+def _strings(data: YMap, key: str) -> Iterator[tuple[str, int]]:
+    """The string items of list ``key`` with their positions (malformed items skipped)."""
+    items = data.get(key)
+    if isinstance(items, YSeq):
+        for item, pos in zip(items, items.ipos, strict=True):
+            if isinstance(item, str):
+                yield item, pos
+
+
+def _site(doc: Document, pos: int) -> IncludeSite:
+    line, col = unpack(pos)
+    return IncludeSite(doc.file, line, col)
+
+
+def find_project_file(path: str | os.PathLike[str]) -> Path:
+    """The project file for PATH: the file itself, or ``policykit.yaml`` in a folder."""
+    p = Path(path)
+    return p / PROJECT_FILE if p.is_dir() else p
+
+
+def load_sources(
+    path: str | os.PathLike[str], limits: Limits | None = None
+) -> tuple[SourceSet | None, tuple[Diagnostic, ...]]:
+    """Read a project and everything it includes.
+
+    Returns the sources that could be read and every diagnostic met on the way; the
+    set is None only when the project file itself cannot be read.
+    """
+    project_path = find_project_file(path).resolve()
+    reader = _Reader(project_path.parent, limits or Limits())
+    if not project_path.is_file():
+        reader.diagnostics.append(diag("PK100", "no such project file", display_path(project_path)))
+        return None, tuple(reader.diagnostics)
+    project = reader.read(project_path)
+    if project is None:
+        return None, tuple(reader.diagnostics)
+
+    catalogs: list[Source] = []
+    loaded: set[Path] = set()
+
+    def visit(doc: Document, doc_path: Path, chain: tuple[Path, ...], key: str) -> None:
+        for index, (ref, pos) in enumerate(_strings(doc.data, key)):
+            site = _site(doc, pos)
+            target = reader.resolve(ref, doc_path, site)
+            if target is None:
+                continue
+            if target in chain:
+                cycle = [*chain[chain.index(target) :], target]
+                names = " --> ".join(display_path(p) for p in cycle)
+                reader.report(
+                    "PK112",
+                    f"include cycle: {names}",
+                    site,
+                    hint="remove one include so the chain no longer returns",
+                )
+                continue
+            if target in loaded:
+                continue
+            loaded.add(target)
+            included = reader.read(target)
+            if included is None:
+                continue
+            visit(included, target, (*chain, target), "include")
+            catalogs.append(Source(included, "catalog", target, site, index=index))
+
+    visit(project, project_path, (project_path,), "catalogs")
+
+    policies: list[Source] = []
+    first_seen: dict[Path, IncludeSite] = {}
+    entries = project.data.get("policies")
+    if isinstance(entries, YSeq):
+        for index, (entry, pos) in enumerate(zip(entries, entries.ipos, strict=True)):
+            if not isinstance(entry, YMap) or not isinstance(entry.get("path"), str):
+                continue
+            site = _site(project, entry.vpos["path"])
+            target = reader.resolve(entry["path"], project_path, site)
+            if target is None:
+                continue
+            if target in first_seen:
+                other = first_seen[target]
+                reader.report(
+                    "PK208",
+                    f"policy file {entry['path']!r} is listed twice",
+                    site,
+                    related=(Related("first listed here", other.file, other.line, other.column),),
+                )
+                continue
+            first_seen[target] = site
+            doc = reader.read(target)
+            if doc is None:
+                continue
+            stakeholder = entry.get("stakeholder")
+            on_violation = entry.get("on_violation")
+            policies.append(
+                Source(
+                    doc,
+                    "policy",
+                    target,
+                    _site(project, pos),
+                    stakeholder=stakeholder if isinstance(stakeholder, str) else None,
+                    on_violation=on_violation if isinstance(on_violation, str) else None,
+                    index=index,
+                )
+            )
+    sources = SourceSet(project_path.parent, project, tuple(catalogs), tuple(policies))
+    return sources, tuple(reader.diagnostics)

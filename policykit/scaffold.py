@@ -1,0 +1,106 @@
+"""``policykit init``: a small project that validates clean, to start from."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from string import Template
+
+from policykit.output import write_atomic
+from policykit.schema.jsonschema import SCHEMA_MODELS, dumps, json_schema, schema_file_name
+
+
+class ScaffoldError(Exception):
+    """The project can't be created as asked (files exist, bad name)."""
+
+
+_PROJECT = Template("""\
+# yaml-language-server: $$schema=.policykit/schemas/project.schema.json
+apiVersion: policykit/v1
+kind: Project
+metadata:
+  name: $name
+  description: A new policykit project.
+deployment:
+  description: >-
+    A general-purpose assistant. Describe your deployment here: who uses it and for
+    what; evaluators show this text to the model.
+  context_template: "The user is {audience}. Domain: {domain}. Region: {region}."
+catalogs:
+  - std:core/catalog.yaml
+policies:
+  # The project decides which stakeholder each file speaks for.
+  - path: std:developer/baseline.yaml
+    stakeholder: developer
+  - path: std:society/baseline.yaml
+    stakeholder: society
+  - path: policies/deployer.yaml
+    stakeholder: deployer
+  - path: policies/user.yaml
+    stakeholder: user
+    # A user's preferences are untrusted: a rule that oversteps is dropped, not applied.
+    on_violation: drop
+strategy: weighted_linear
+""")
+
+_DEPLOYER = Template("""\
+# yaml-language-server: $$schema=../.policykit/schemas/policy.schema.json
+apiVersion: policykit/v1
+kind: Policy
+metadata:
+  name: $name-deployer
+  stakeholder: deployer
+  description: What the operator of this application wants.
+rules:
+  - id: deployer-concise
+    behavior: conciseness
+    target: {concise: 0.7, thorough: 0.3}
+    weight: 0.6
+    rationale: Our users read answers on small screens.
+  - id: deployer-neutral-tone
+    behavior: tone
+    prefer: neutral
+    weight: 0.5
+    rationale: A neutral tone fits the brand.
+""")
+
+_USER = Template("""\
+# yaml-language-server: $$schema=../.policykit/schemas/policy.schema.json
+apiVersion: policykit/v1
+kind: Policy
+metadata:
+  name: $name-user
+  stakeholder: user
+  description: One user's preferences.
+rules:
+  - id: user-casual-tone
+    behavior: tone
+    prefer: casual
+    weight: 0.4
+    rationale: I like a relaxed conversation.
+""")
+
+_NAME = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def scaffold(directory: Path, *, name: str | None = None, force: bool = False) -> list[Path]:
+    """Write a new project into ``directory``; returns the files written."""
+    project_name = _NAME.sub("-", name or directory.resolve().name).strip("-") or "project"
+    if not re.match(r"^[A-Za-z_]", project_name):
+        project_name = f"p-{project_name}"
+    files = {
+        directory / "policykit.yaml": _PROJECT.substitute(name=project_name),
+        directory / "policies" / "deployer.yaml": _DEPLOYER.substitute(name=project_name),
+        directory / "policies" / "user.yaml": _USER.substitute(name=project_name),
+    }
+    for kind in SCHEMA_MODELS:
+        files[directory / ".policykit" / "schemas" / schema_file_name(kind)] = dumps(
+            json_schema(kind)
+        )
+    existing = [p for p in files if p.exists()]
+    if existing and not force:
+        listed = ", ".join(str(p) for p in existing)
+        raise ScaffoldError(f"{listed} already exist; use --force to overwrite")
+    for path, text in files.items():
+        write_atomic(path, text)
+    return list(files)

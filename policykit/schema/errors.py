@@ -1,0 +1,301 @@
+"""Turning pydantic's validation errors into policykit diagnostics.
+
+Each error is placed at the exact key or value it concerns, names the key path, quotes
+what the user wrote and, for unknown fields and values, suggests the closest valid name.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import re
+import types
+import typing
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from policykit.codes import diag
+from policykit.diagnostics import Diagnostic
+from policykit.load.reader import Document, YMap, YSeq, unpack
+
+Loc = tuple[str | int, ...]
+
+
+def format_path(loc: Iterable[str | int]) -> str:
+    """``('rules', 2, 'target')`` as ``rules[2].target``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def locate(document: Document, loc: Sequence[str | int], *, key: bool = False) -> tuple[int, int]:
+    """The line and column of the value at ``loc`` (of its key, with ``key``).
+
+    Walks as far as the data goes, so a path into a value that is missing or of the
+    wrong shape points at the deepest part that exists.
+    """
+    node: Any = document.data
+    pos = document.data.pos
+    last = len(loc) - 1
+    for i, part in enumerate(loc):
+        if isinstance(node, YMap) and isinstance(part, str) and part in node:
+            pos = node.kpos[part] if key and i == last else node.vpos[part]
+            node = node[part]
+        elif isinstance(node, YSeq) and isinstance(part, int) and 0 <= part < len(node):
+            pos = node.ipos[part]
+            node = node[part]
+        else:
+            break
+    return unpack(pos)
+
+
+def value_at(document: Document, loc: Sequence[str | int]) -> Any:
+    node: Any = document.data
+    for part in loc:
+        in_map = isinstance(node, YMap) and isinstance(part, str) and part in node
+        in_seq = isinstance(node, YSeq) and isinstance(part, int) and 0 <= part < len(node)
+        if in_map or in_seq:
+            node = node[part]
+        else:
+            return None
+    return node
+
+
+_PLAIN_SCALAR = re.compile(r"[^,\]\}#\n]*")
+
+
+def raw_text(document: Document, line: int, column: int) -> str:
+    """The plain scalar written at a position, as the user typed it."""
+    text = document.line_text(line)[column - 1 :]
+    match = _PLAIN_SCALAR.match(text)
+    return (match.group(0) if match else text).strip()
+
+
+def suggest(name: str, choices: Iterable[str]) -> str:
+    """A "did you mean" hint, or an empty string."""
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else ""
+
+
+def _unwrap(tp: Any) -> list[Any]:
+    """The model classes and containers reachable from an annotation, flattened."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(tp)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [t for arg in typing.get_args(tp) for t in _unwrap(arg)]
+    return [tp]
+
+
+def _model_at(model: type[BaseModel], loc: Sequence[str | int]) -> type[BaseModel] | None:
+    """The model class whose fields apply at ``loc`` (the parent of an error)."""
+    current: list[Any] = [model]
+    for part in loc:
+        nxt: list[Any] = []
+        for tp in current:
+            if isinstance(tp, type) and issubclass(tp, BaseModel) and isinstance(part, str):
+                for name, info in tp.model_fields.items():
+                    if (info.alias or name) == part:
+                        nxt.extend(_unwrap(info.annotation))
+            else:
+                origin = typing.get_origin(tp)
+                args = typing.get_args(tp)
+                if origin is tuple and isinstance(part, int) and args:
+                    nxt.extend(_unwrap(args[0]))
+                elif origin is dict and isinstance(part, str) and len(args) == 2:
+                    nxt.extend(_unwrap(args[1]))
+        current = nxt
+    for tp in current:
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            return tp
+    return None
+
+
+def _field_names(model: type[BaseModel] | None) -> list[str]:
+    if model is None:
+        return []
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+_NUMBER_WORDS = {bool: "a boolean", int: "a number", float: "a number"}
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"number {value!r}"
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return f"date {value.isoformat()}"
+    if value is None:
+        return "null"
+    if isinstance(value, YMap):
+        return "a mapping"
+    if isinstance(value, YSeq):
+        return "a list"
+    if isinstance(value, str):
+        return f"string {value!r}"
+    return f"{type(value).__name__}"
+
+
+def _expected(error: ErrorDetails) -> str:
+    kind = error["type"]
+    return {
+        "string_type": "a string",
+        "float_type": "a number",
+        "int_type": "an integer",
+        "bool_type": "true or false",
+        "dict_type": "a mapping",
+        "model_type": "a mapping",
+        "model_attributes_type": "a mapping",
+        "tuple_type": "a list",
+    }.get(kind, "")
+
+
+def _clean_loc(loc: Sequence[str | int]) -> Loc:
+    """Drop the parts pydantic adds for union branches and validators."""
+    out: list[str | int] = []
+    for part in loc:
+        if isinstance(part, str) and ("[" in part or part.startswith("function-")):
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def to_diagnostics(
+    exc: ValidationError, model: type[BaseModel], document: Document, what: str
+) -> list[Diagnostic]:
+    """One diagnostic per distinct problem in ``exc`` for a ``model`` read from ``document``."""
+    out: list[Diagnostic] = []
+    seen: set[tuple[Loc, str]] = set()
+    for error in exc.errors(include_url=False):
+        loc = _clean_loc(error["loc"])
+        kind = error["type"]
+        if (loc, kind) in seen:
+            continue
+        seen.add((loc, kind))
+        out.append(_one(error, loc, model, document, what))
+    return out
+
+
+def _one(
+    error: ErrorDetails, loc: Loc, model: type[BaseModel], document: Document, what: str
+) -> Diagnostic:
+    kind = error["type"]
+    path = format_path(loc)
+    where = f"{path} in {what}" if path else what
+    value = value_at(document, loc)
+    file = document.file
+
+    if kind == "extra_forbidden":
+        line, col = locate(document, loc, key=True)
+        name = str(loc[-1])
+        fields = _field_names(_model_at(model, loc[:-1]))
+        parent = format_path(loc[:-1]) or what
+        return diag(
+            "PK201",
+            f"unknown field {name!r} in {parent}",
+            file,
+            line,
+            col,
+            path=path,
+            hint=suggest(name, fields) or ("expected one of: " + ", ".join(fields)),
+        )
+    if kind == "missing":
+        line, col = locate(document, loc[:-1])
+        parent = format_path(loc[:-1]) or what
+        return diag(
+            "PK202",
+            f"missing field {loc[-1]!r} in {parent}",
+            file,
+            line,
+            col,
+            path=path,
+        )
+    line, col = locate(document, loc)
+    if kind == "literal_error" and loc and loc[-1] in ("kind", "apiVersion"):
+        expected = error.get("ctx", {}).get("expected", "")
+        return diag(
+            "PK210",
+            f"{loc[-1]} is {value!r}; expected {expected}",
+            file,
+            line,
+            col,
+            path=path,
+        )
+    if kind == "string_type" and isinstance(
+        value, (bool, int, float, datetime.date, datetime.datetime)
+    ):
+        raw = raw_text(document, line, col)
+        return diag(
+            "PK204",
+            f"{raw!r} at {where} is read as {_describe(value)}, not a string",
+            file,
+            line,
+            col,
+            path=path,
+            hint=f"quote it: '{raw}'",
+        )
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        choices = re.findall(r"'([^']*)'", expected)
+        hint = suggest(str(value), choices) if isinstance(value, str) else ""
+        return diag(
+            "PK203",
+            f"{value!r} is not allowed at {where}; expected {expected}",
+            file,
+            line,
+            col,
+            path=path,
+            hint=hint,
+        )
+    if kind == "distribution_sum":
+        return diag("PK206", f"{where}: {error['msg']}", file, line, col, path=path)
+    if kind == "directive":
+        return diag("PK211", f"{where}: {error['msg']}", file, line, col, path=path)
+    if kind in ("inconsistent", "bound_order", "relation_outcomes"):
+        return diag("PK213", f"{where}: {error['msg']}", file, line, col, path=path)
+    if kind in (
+        "finite_number",
+        "greater_than",
+        "greater_than_equal",
+        "less_than",
+        "less_than_equal",
+    ):
+        shown = raw_text(document, line, col) if not isinstance(value, str) else value
+        return diag(
+            "PK205",
+            f"{shown} at {where} is out of range: {error['msg'].lower()}",
+            file,
+            line,
+            col,
+            path=path,
+        )
+    if kind == "string_pattern_mismatch":
+        return diag(
+            "PK203",
+            f"{value!r} at {where} is not a valid name: use letters, digits, '_' and '-', "
+            "starting with a letter",
+            file,
+            line,
+            col,
+            path=path,
+        )
+    expected = _expected(error)
+    if expected:
+        return diag(
+            "PK203",
+            f"{where} should be {expected}, got {_describe(value)}",
+            file,
+            line,
+            col,
+            path=path,
+        )
+    return diag("PK203", f"{where}: {error['msg']}", file, line, col, path=path)

@@ -1,0 +1,410 @@
+"""The authored file kinds: Project, Catalog and Policy (apiVersion ``policykit/v1``).
+
+These models are what people write. They are frozen, forbid unknown fields and never
+coerce: a string field given ``no`` (which YAML reads as false) is an error, not the
+string ``"False"``. Field docstrings become the descriptions in the JSON Schemas that
+editors use, so they are written for the person typing the file.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+API_VERSION = "policykit/v1"
+SUM_TOLERANCE = 1e-6
+
+Stakeholder = Literal["society", "developer", "deployer", "user"]
+"""The four kinds of stakeholder whose intent policykit weighs."""
+
+STAKEHOLDERS: tuple[Stakeholder, ...] = ("society", "developer", "deployer", "user")
+
+Property = Literal["helpful", "honest", "harmless"]
+"""The HHH property a behavior serves."""
+
+Strategy = Literal["weighted_linear", "weighted_log", "maxmin", "chain_of_command"]
+OnViolation = Literal["error", "drop"]
+
+Id = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$", max_length=128),
+]
+"""A name: letters, digits, `_` and `-`, starting with a letter or `_`."""
+
+Value = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$", max_length=128),
+]
+"""A dimension value: letters, digits and `_ . + -`."""
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Text = Annotated[str, StringConstraints(max_length=20_000)]
+
+
+def _one_or_many(value: Any) -> Any:
+    """Let `forbid: comply` and `audience: minor` stand for one-item lists."""
+    return (value,) if isinstance(value, str) else value
+
+
+OneOrManyValues = Annotated[
+    tuple[Value, ...],
+    BeforeValidator(_one_or_many, json_schema_input_type=Value | list[Value]),
+]
+OneOrManyIds = Annotated[
+    Annotated[tuple[Id, ...], Field(min_length=1)],
+    BeforeValidator(
+        _one_or_many, json_schema_input_type=Id | Annotated[list[Id], Field(min_length=1)]
+    ),
+]
+
+
+def _check_distribution(value: dict[str, float]) -> dict[str, float]:
+    total = math.fsum(value.values())
+    if abs(total - 1.0) > SUM_TOLERANCE:
+        raise PydanticCustomError(
+            "distribution_sum",
+            "probabilities sum to {total}, not 1",
+            {"total": round(total, 9)},
+        )
+    return value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        strict=True,
+        allow_inf_nan=False,
+        use_attribute_docstrings=True,
+        populate_by_name=False,
+        hide_input_in_errors=True,
+    )
+
+
+Distribution = Annotated[
+    dict[Id, Probability],
+    Field(min_length=1),
+    AfterValidator(_check_distribution),
+]
+"""Outcome id to probability; outcomes left out have probability 0; sums to 1."""
+
+
+class Metadata(_Model):
+    name: Id
+    """A short unique name for this file."""
+    description: Text = ""
+    """What this file is for, in a sentence or two."""
+    version: Annotated[str, StringConstraints(max_length=64)] = ""
+    """A version you maintain for this file (quote it: '1.10')."""
+    owners: tuple[Annotated[str, StringConstraints(max_length=200)], ...] = ()
+    """Who to ask about this file (names, teams or e-mail addresses)."""
+
+
+class PolicyMetadata(Metadata):
+    stakeholder: Stakeholder | None = None
+    """The stakeholder this policy speaks for. The project's binding decides; if this
+    is given it must agree with the binding."""
+
+
+# -- Catalog -------------------------------------------------------------------------
+
+
+class Dimension(_Model):
+    id: Id
+    """The dimension's name, used in `when` scopes and probe placeholders."""
+    description: Text = ""
+    """What the dimension describes about a conversation."""
+    values: Annotated[tuple[Value, ...], Field(min_length=1, max_length=1000)]
+    """Every value the dimension can take; a finite set."""
+    default: Value
+    """The value assumed when a context does not say."""
+    labels: dict[Value, Text] = {}
+    """Optional phrases for values, used when rendering a context for a model
+    (`clinician: a licensed clinician`)."""
+
+
+class Outcome(_Model):
+    description: Text
+    """One line saying what a response in this class does."""
+    exemplars: Annotated[tuple[Text, ...], Field(min_length=1)]
+    """Example continuations of this class; evaluators score or compare against them."""
+
+
+class Behavior(_Model):
+    id: Id
+    """The behavior's name, referred to by rules."""
+    description: Text
+    """What situation the behavior covers."""
+    property: Property
+    """The HHH property it serves: helpful, honest or harmless."""
+    outcomes: Annotated[dict[Id, Outcome], Field(min_length=2)]
+    """The response classes, by id (e.g. refuse, safe_complete, comply)."""
+    default: Distribution
+    """The distribution over outcomes when no rule applies; sums to 1."""
+    probes: Annotated[tuple[Text, ...], Field(min_length=1)]
+    """Prompts that elicit the behavior; `{dimension}` is replaced by a context value."""
+    tags: tuple[Id, ...] = ()
+    """Free-form labels (e.g. a hazard taxonomy category)."""
+
+
+RelationType = Literal["conflicts", "supports", "refines"]
+
+
+class Relation(_Model):
+    type: RelationType
+    """conflicts: pushing both behaviors toward the named outcomes clashes; supports:
+    one helps the other; refines: `from` is a special case of `to`."""
+    from_: Id = Field(alias="from")
+    """The first behavior."""
+    to: Id
+    """The second behavior."""
+    from_outcome: Id | None = None
+    """For conflicts: the outcome of `from` that clashes."""
+    to_outcome: Id | None = None
+    """For conflicts: the outcome of `to` that clashes."""
+    description: Text = ""
+    """Why the behaviors are related."""
+
+    @model_validator(mode="after")
+    def _conflicts_name_outcomes(self) -> Relation:
+        if self.type == "conflicts" and (self.from_outcome is None or self.to_outcome is None):
+            raise PydanticCustomError(
+                "relation_outcomes",
+                "a conflicts relation names from_outcome and to_outcome",
+            )
+        return self
+
+
+class Catalog(_Model):
+    api_version: Literal["policykit/v1"] = Field(alias="apiVersion")
+    """Always policykit/v1."""
+    kind: Literal["Catalog"]
+    """Catalog: the vocabulary of dimensions and behaviors."""
+    metadata: Metadata
+    """Name and description of this catalog."""
+    include: tuple[str, ...] = ()
+    """Other catalogs this one builds on (relative paths, or std: entries)."""
+    dimensions: tuple[Dimension, ...] = ()
+    """The dimensions of the context space."""
+    behaviors: tuple[Behavior, ...] = ()
+    """The behaviors policies talk about."""
+    relations: tuple[Relation, ...] = ()
+    """How behaviors relate to each other."""
+
+
+# -- Policy --------------------------------------------------------------------------
+
+
+class Bound(_Model):
+    min: Probability = 0.0
+    """Lowest probability allowed."""
+    max: Probability = 1.0
+    """Highest probability allowed."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Bound:
+        if self.min > self.max:
+            raise PydanticCustomError(
+                "bound_order", "min {min} is above max {max}", {"min": self.min, "max": self.max}
+            )
+        return self
+
+
+Bounds = Annotated[dict[Id, Bound], Field(min_length=1)]
+Scope = dict[Id, OneOrManyValues]
+"""Per dimension, the values a rule applies to; a dimension left out means all values."""
+
+HARD_DIRECTIVES = ("require", "forbid", "bounds")
+SOFT_DIRECTIVES = ("target", "prefer")
+DIRECTIVES = HARD_DIRECTIVES + SOFT_DIRECTIVES
+
+
+class Rule(_Model):
+    id: Id
+    """The rule's name, unique in the project."""
+    behavior: Id
+    """The catalog behavior the rule is about."""
+    when: Scope = {}
+    """Where the rule applies: per dimension, the values it covers. Empty: everywhere."""
+    require: Id | None = None
+    """Hard: this outcome always (P = 1)."""
+    forbid: OneOrManyIds | None = None
+    """Hard: never these outcomes (P = 0)."""
+    bounds: Bounds | None = None
+    """Hard: per-outcome probability bounds."""
+    target: Distribution | None = None
+    """Soft: the distribution this stakeholder would like; sums to 1."""
+    prefer: Id | None = None
+    """Soft: this outcome, as a target of probability 1."""
+    weight: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+    """Soft rules only: how strongly, in (0, 1]."""
+    rationale: Text = ""
+    """Why the rule exists; shown in explanations and reports."""
+    examples: tuple[Text, ...] = ()
+    """Extra probe prompts for this rule's scope."""
+    locked: bool | None = None
+    """Nobody below may change this. Hard rules are locked unless `adjustable_by` is
+    given; soft rules are defaults that lower stakeholders may override."""
+    adjustable_by: tuple[Stakeholder, ...] = ()
+    """Lower stakeholders allowed to change this rule (within `within`)."""
+    within: Bounds | None = None
+    """Bounds an adjustment by `adjustable_by` must respect."""
+
+    @model_validator(mode="after")
+    def _one_directive(self) -> Rule:
+        given = [d for d in DIRECTIVES if getattr(self, d) is not None]
+        if len(given) != 1:
+            listed = ", ".join(given) if given else "none"
+            raise PydanticCustomError(
+                "directive",
+                "a rule has exactly one of require, forbid, bounds, target, prefer "
+                "(found: {found})",
+                {"found": listed},
+            )
+        if given[0] in HARD_DIRECTIVES and "weight" in self.model_fields_set:
+            raise PydanticCustomError(
+                "directive", "weight applies to soft rules (target, prefer) only", {}
+            )
+        if self.bounds is not None:
+            lo = math.fsum(b.min for b in self.bounds.values())
+            if lo > 1 + SUM_TOLERANCE:
+                raise PydanticCustomError(
+                    "inconsistent",
+                    "the bounds' minimums add up to {total}, more than 1",
+                    {"total": round(lo, 9)},
+                )
+        if self.locked and self.adjustable_by:
+            raise PydanticCustomError(
+                "inconsistent", "a rule cannot be both locked and adjustable_by", {}
+            )
+        if self.within is not None and not self.adjustable_by:
+            raise PydanticCustomError(
+                "inconsistent", "within limits an adjustment: give adjustable_by too", {}
+            )
+        return self
+
+    @property
+    def directive(self) -> str:
+        return next(d for d in DIRECTIVES if getattr(self, d) is not None)
+
+    @property
+    def hard(self) -> bool:
+        return self.directive in HARD_DIRECTIVES
+
+    @property
+    def is_locked(self) -> bool:
+        """Whether lower stakeholders are kept from changing this rule."""
+        if self.locked is not None:
+            return self.locked
+        return self.hard and not self.adjustable_by
+
+
+class Grant(_Model):
+    behavior: Id
+    """The behavior whose adjustment right is passed on."""
+    to: Annotated[tuple[Stakeholder, ...], Field(min_length=1)]
+    """The lower stakeholders who receive the right."""
+    when: Scope = {}
+    """Where the grant applies; empty means everywhere."""
+    within: Bounds | None = None
+    """Bounds the grantees' adjustments must respect; never wider than the grantor's."""
+    rationale: Text = ""
+    """Why the right is passed on."""
+
+
+class Policy(_Model):
+    api_version: Literal["policykit/v1"] = Field(alias="apiVersion")
+    """Always policykit/v1."""
+    kind: Literal["Policy"]
+    """Policy: one stakeholder's rules."""
+    metadata: PolicyMetadata
+    """Name, description and the stakeholder this policy speaks for."""
+    rules: tuple[Rule, ...] = ()
+    """The rules, each about one behavior."""
+    grants: tuple[Grant, ...] = ()
+    """Adjustment rights this stakeholder passes on to lower ones."""
+
+
+# -- Project -------------------------------------------------------------------------
+
+
+class StakeholderSettings(_Model):
+    rank: Annotated[int, Field(ge=0, le=100)]
+    """Authority: a higher rank wins hard conflicts and locks lower ranks out."""
+    weight: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+    """Influence on soft targets, in (0, 1]; shared among the stakeholder's rules."""
+    description: Text = ""
+    """Who this stakeholder is in this deployment."""
+
+
+DEFAULT_STAKEHOLDERS: dict[Stakeholder, StakeholderSettings] = {
+    "society": StakeholderSettings(rank=3),
+    "developer": StakeholderSettings(rank=3),
+    "deployer": StakeholderSettings(rank=2),
+    "user": StakeholderSettings(rank=1),
+}
+
+
+class PolicyRef(_Model):
+    path: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    """The policy file, relative to the project file, or a std: entry."""
+    stakeholder: Stakeholder
+    """Who this file speaks for. The binding is made here, never by the file itself."""
+    on_violation: OnViolation | None = None
+    """error: a permission violation stops compilation; drop: the offending rule is
+    dropped with a warning (for untrusted preference files). Default: the project's."""
+
+
+class Deployment(_Model):
+    description: Text
+    """What is deployed, for whom; used when rendering eval prompts."""
+    context_template: Text = ""
+    """How a context is described to the model, with `{dimension}` placeholders
+    (e.g. "The user is {audience}. Domain: {domain}."). Empty: one line per dimension."""
+
+
+class Analysis(_Model):
+    tension_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.1
+    """Soft targets of two stakeholders whose Jensen–Shannon divergence (bits) exceeds
+    this are reported as tension."""
+
+
+class Project(_Model):
+    api_version: Literal["policykit/v1"] = Field(alias="apiVersion")
+    """Always policykit/v1."""
+    kind: Literal["Project"]
+    """Project: one deployment."""
+    metadata: Metadata
+    """Name and description of the deployment."""
+    deployment: Deployment
+    """The deployment as the model should understand it."""
+    catalogs: Annotated[tuple[str, ...], Field(min_length=1)]
+    """Catalog files (relative paths, or std: entries such as std:core/catalog.yaml)."""
+    policies: tuple[PolicyRef, ...] = ()
+    """Policy files and which stakeholder each speaks for."""
+    stakeholders: dict[Stakeholder, StakeholderSettings] = {}
+    """Rank and weight per stakeholder; unset ones keep the defaults
+    (society = developer 3 > deployer 2 > user 1, weight 1)."""
+    strategy: Strategy = "weighted_linear"
+    """How soft targets are combined inside the hard bounds."""
+    on_violation: OnViolation = "error"
+    """What a permission violation does, unless a policy entry says otherwise."""
+    analysis: Analysis = Analysis()
+    """Settings of the conflict analysis."""
+
+    def settings(self, stakeholder: Stakeholder) -> StakeholderSettings:
+        return self.stakeholders.get(stakeholder, DEFAULT_STAKEHOLDERS[stakeholder])
+
+
+KINDS: dict[str, type[_Model]] = {"Project": Project, "Catalog": Catalog, "Policy": Policy}

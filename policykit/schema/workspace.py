@@ -1,0 +1,494 @@
+"""From source files to a checked, typed workspace.
+
+Every file is validated against its model; then references are checked across files:
+behaviors, outcomes, dimensions and values that rules and relations name must exist,
+ids must be unique across the whole project (both places are named), and a policy file
+may not claim to speak for a stakeholder other than the one the project binds it to.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, TypeVar, cast
+
+from pydantic import BaseModel, ValidationError
+
+from policykit.codes import diag
+from policykit.diagnostics import Diagnostic, Related, Severity
+from policykit.load.project import IncludeSite, Source, SourceSet
+from policykit.load.reader import Document
+from policykit.schema.errors import format_path, locate, suggest, to_diagnostics
+from policykit.schema.models import (
+    Behavior,
+    Catalog,
+    Dimension,
+    Grant,
+    OnViolation,
+    Policy,
+    Project,
+    Relation,
+    Rule,
+    Stakeholder,
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogFile:
+    model: Catalog
+    document: Document
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyFile:
+    model: Policy
+    document: Document
+    stakeholder: Stakeholder
+    on_violation: OnViolation
+    site: IncludeSite
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a catalog entry was declared."""
+
+    catalog: CatalogFile
+    path: tuple[str | int, ...]
+
+    def position(self) -> tuple[str, int, int]:
+        line, col = locate(self.catalog.document, self.path)
+        return self.catalog.document.file, line, col
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A project whose files are all valid and whose references all resolve."""
+
+    root: Path
+    project: Project
+    project_document: Document
+    catalogs: tuple[CatalogFile, ...]
+    policies: tuple[PolicyFile, ...]
+    dimensions: Mapping[str, Dimension]
+    behaviors: Mapping[str, Behavior]
+    relations: tuple[tuple[Relation, Origin], ...]
+    origins: Mapping[str, Origin]
+
+    def rules(self) -> Iterator[tuple[PolicyFile, int, Rule]]:
+        for pf in self.policies:
+            for i, rule in enumerate(pf.model.rules):
+                yield pf, i, rule
+
+
+def validate_model(
+    model: type[M], document: Document, what: str
+) -> tuple[M | None, list[Diagnostic]]:
+    """``document`` as a ``model``, or the diagnostics that say why not."""
+    kind = document.data.get("kind")
+    expected = model.__name__
+    if isinstance(kind, str) and kind != expected and kind in ("Project", "Catalog", "Policy"):
+        line, col = locate(document, ("kind",))
+        return None, [
+            diag(
+                "PK210",
+                f"this file is a {kind}, but it is included as a {expected}",
+                document.file,
+                line,
+                col,
+                path="kind",
+            )
+        ]
+    try:
+        return model.model_validate(document.data), []
+    except ValidationError as exc:
+        return None, to_diagnostics(exc, model, document, what)
+
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.diagnostics: list[Diagnostic] = []
+
+    def add(
+        self,
+        code: str,
+        message: str,
+        document: Document,
+        path: tuple[str | int, ...],
+        *,
+        key: bool = False,
+        hint: str = "",
+        related: tuple[Related, ...] = (),
+        severity: Severity | None = None,
+    ) -> None:
+        line, col = locate(document, path, key=key)
+        self.diagnostics.append(
+            diag(
+                code,
+                message,
+                document.file,
+                line,
+                col,
+                path=format_path(path),
+                hint=hint,
+                related=related,
+                severity=severity,
+            )
+        )
+
+    def unique(
+        self,
+        what: str,
+        seen: dict[str, tuple[Document, tuple[str | int, ...]]],
+        name: str,
+        document: Document,
+        path: tuple[str | int, ...],
+    ) -> bool:
+        """Record an id; report it (naming both places) if already taken."""
+        if name in seen:
+            other_doc, other_path = seen[name]
+            line, col = locate(other_doc, other_path)
+            self.add(
+                "PK208",
+                f"duplicate {what} id {name!r}",
+                document,
+                path,
+                related=(Related("first declared here", other_doc.file, line, col),),
+            )
+            return False
+        seen[name] = (document, path)
+        return True
+
+    def reference(
+        self,
+        what: str,
+        name: str,
+        choices: Iterable[str],
+        document: Document,
+        path: tuple[str | int, ...],
+        *,
+        key: bool = False,
+        context: str = "",
+    ) -> bool:
+        pool = list(choices)
+        if name in pool:
+            return True
+        self.add(
+            "PK207",
+            f"unknown {what} {name!r}{context}",
+            document,
+            path,
+            key=key,
+            hint=suggest(name, pool),
+        )
+        return False
+
+
+def _outcome_refs(rule: Rule | Grant) -> Iterator[tuple[str, tuple[str | int, ...], bool]]:
+    """Every outcome a rule or grant names: (outcome, key path, is-a-key)."""
+    if isinstance(rule, Rule):
+        if rule.require is not None:
+            yield rule.require, ("require",), False
+        if rule.prefer is not None:
+            yield rule.prefer, ("prefer",), False
+        if rule.forbid is not None:
+            for i, o in enumerate(rule.forbid):
+                yield o, ("forbid", i), False
+        for field in ("bounds", "target"):
+            for o in cast(Mapping[str, Any], getattr(rule, field) or {}):
+                yield o, (field, o), True
+    for o in rule.within or {}:
+        yield o, ("within", o), True
+
+
+def bind(sources: SourceSet) -> tuple[Workspace | None, tuple[Diagnostic, ...]]:
+    """Validate every source and check references; a workspace only if all is well."""
+    check = _Checker()
+    project, diags = validate_model(Project, sources.project, "the project")
+    check.diagnostics.extend(diags)
+
+    catalogs: list[CatalogFile] = []
+    for src in sources.catalogs:
+        model, diags = validate_model(Catalog, src.document, "the catalog")
+        check.diagnostics.extend(diags)
+        if model is not None:
+            catalogs.append(CatalogFile(model, src.document))
+
+    dimensions: dict[str, Dimension] = {}
+    behaviors: dict[str, Behavior] = {}
+    origins: dict[str, Origin] = {}
+    seen_dims: dict[str, tuple[Document, tuple[str | int, ...]]] = {}
+    seen_behaviors: dict[str, tuple[Document, tuple[str | int, ...]]] = {}
+    for cf in catalogs:
+        doc = cf.document
+        for i, dim in enumerate(cf.model.dimensions):
+            path: tuple[str | int, ...] = ("dimensions", i, "id")
+            if check.unique("dimension", seen_dims, dim.id, doc, path):
+                dimensions[dim.id] = dim
+                origins[f"dimension:{dim.id}"] = Origin(cf, ("dimensions", i))
+            _check_dimension(check, dim, doc, ("dimensions", i))
+        for i, beh in enumerate(cf.model.behaviors):
+            path = ("behaviors", i, "id")
+            if check.unique("behavior", seen_behaviors, beh.id, doc, path):
+                behaviors[beh.id] = beh
+                origins[beh.id] = Origin(cf, ("behaviors", i))
+    for cf in catalogs:
+        for i, beh in enumerate(cf.model.behaviors):
+            _check_behavior(check, beh, cf.document, ("behaviors", i), dimensions)
+
+    relations: list[tuple[Relation, Origin]] = []
+    for cf in catalogs:
+        for i, rel in enumerate(cf.model.relations):
+            base: tuple[str | int, ...] = ("relations", i)
+            ok = True
+            for end, field in ((rel.from_, "from"), (rel.to, "to")):
+                if end not in behaviors:
+                    ok = False
+                    check.add(
+                        "PK302",
+                        f"{rel.type} relation names unknown behavior {end!r}",
+                        cf.document,
+                        (*base, field),
+                        hint=suggest(end, behaviors),
+                    )
+            if not ok:
+                continue
+            for beh_id, outcome, field in (
+                (rel.from_, rel.from_outcome, "from_outcome"),
+                (rel.to, rel.to_outcome, "to_outcome"),
+            ):
+                if outcome is not None:
+                    check.reference(
+                        "outcome",
+                        outcome,
+                        behaviors[beh_id].outcomes,
+                        cf.document,
+                        (*base, field),
+                        context=f" of behavior {beh_id!r}",
+                    )
+            relations.append((rel, Origin(cf, base)))
+
+    policies: list[PolicyFile] = []
+    seen_policies: dict[str, tuple[Document, tuple[str | int, ...]]] = {}
+    seen_rules: dict[str, tuple[Document, tuple[str | int, ...]]] = {}
+    for src in sources.policies:
+        policy, diags = validate_model(Policy, src.document, "the policy")
+        check.diagnostics.extend(diags)
+        if policy is None or project is None or src.stakeholder is None:
+            continue
+        pf = PolicyFile(
+            policy,
+            src.document,
+            cast(Stakeholder, src.stakeholder),
+            cast(OnViolation, src.on_violation or project.on_violation),
+            src.site,
+        )
+        check.unique(
+            "policy", seen_policies, policy.metadata.name, src.document, ("metadata", "name")
+        )
+        _check_policy(check, pf, src, project, dimensions, behaviors, seen_rules)
+        policies.append(pf)
+
+    diagnostics = tuple(check.diagnostics)
+    if project is None or any(d.severity is Severity.ERROR for d in diagnostics):
+        return None, diagnostics
+    workspace = Workspace(
+        root=sources.root,
+        project=project,
+        project_document=sources.project,
+        catalogs=tuple(catalogs),
+        policies=tuple(policies),
+        dimensions=MappingProxyType(dimensions),
+        behaviors=MappingProxyType(behaviors),
+        relations=tuple(relations),
+        origins=MappingProxyType(origins),
+    )
+    return workspace, diagnostics
+
+
+def _check_dimension(
+    check: _Checker, dim: Dimension, doc: Document, base: tuple[str | int, ...]
+) -> None:
+    seen: set[str] = set()
+    for j, value in enumerate(dim.values):
+        if value in seen:
+            check.add(
+                "PK208",
+                f"value {value!r} appears twice in dimension {dim.id!r}",
+                doc,
+                (*base, "values", j),
+            )
+        seen.add(value)
+    check.reference(
+        "value",
+        dim.default,
+        dim.values,
+        doc,
+        (*base, "default"),
+        context=f" of dimension {dim.id!r}",
+    )
+    for value in dim.labels:
+        check.reference(
+            "value",
+            value,
+            dim.values,
+            doc,
+            (*base, "labels", value),
+            key=True,
+            context=f" of dimension {dim.id!r}",
+        )
+
+
+def _check_behavior(
+    check: _Checker,
+    beh: Behavior,
+    doc: Document,
+    base: tuple[str | int, ...],
+    dimensions: Mapping[str, Dimension],
+) -> None:
+    for outcome in beh.default:
+        check.reference(
+            "outcome",
+            outcome,
+            beh.outcomes,
+            doc,
+            (*base, "default", outcome),
+            key=True,
+            context=f" of behavior {beh.id!r}",
+        )
+    for j, probe in enumerate(beh.probes):
+        _check_placeholders(check, probe, doc, (*base, "probes", j), dimensions)
+
+
+def _check_placeholders(
+    check: _Checker,
+    text: str,
+    doc: Document,
+    path: tuple[str | int, ...],
+    dimensions: Mapping[str, Dimension],
+) -> None:
+    for name in _PLACEHOLDER.findall(text):
+        if name in dimensions:
+            continue
+        hint = suggest(name, dimensions)
+        if hint:  # a near miss is a typo; anything else is literal text on purpose
+            check.add(
+                "PK212",
+                f"placeholder {{{name}}} names no dimension and is kept as literal text",
+                doc,
+                path,
+                hint=hint,
+            )
+
+
+def _check_scope(
+    check: _Checker,
+    when: Mapping[str, tuple[str, ...]],
+    doc: Document,
+    base: tuple[str | int, ...],
+    dimensions: Mapping[str, Dimension],
+) -> None:
+    for dim_id, values in when.items():
+        if not check.reference(
+            "dimension", dim_id, dimensions, doc, (*base, "when", dim_id), key=True
+        ):
+            continue
+        allowed = dimensions[dim_id].values
+        for j, value in enumerate(values):
+            check.reference(
+                "value",
+                value,
+                allowed,
+                doc,
+                (*base, "when", dim_id, j),
+                context=f" of dimension {dim_id!r}",
+            )
+
+
+def _satisfiable(rule: Rule, outcomes: list[str]) -> bool:
+    """Whether some distribution over ``outcomes`` meets a hard rule by itself."""
+    if rule.forbid is not None:
+        return not set(outcomes) <= set(rule.forbid)
+    if rule.bounds is not None:
+        hi = sum(rule.bounds[o].max if o in rule.bounds else 1.0 for o in outcomes)
+        return hi >= 1 - 1e-9
+    return True
+
+
+def _check_policy(
+    check: _Checker,
+    pf: PolicyFile,
+    src: Source,
+    project: Project,
+    dimensions: Mapping[str, Dimension],
+    behaviors: Mapping[str, Behavior],
+    seen_rules: dict[str, tuple[Document, tuple[str | int, ...]]],
+) -> None:
+    doc = pf.document
+    claimed = pf.model.metadata.stakeholder
+    if claimed is not None and claimed != pf.stakeholder:
+        check.add(
+            "PK209",
+            f"this policy says it speaks for {claimed!r}, but the project binds it to "
+            f"{pf.stakeholder!r}",
+            doc,
+            ("metadata", "stakeholder"),
+            related=(Related("bound here", src.site.file, src.site.line, src.site.column),),
+            hint="the project decides who a file speaks for",
+        )
+    rank = project.settings(pf.stakeholder).rank
+
+    def check_lower(names: tuple[Stakeholder, ...], path: tuple[str | int, ...]) -> None:
+        for j, name in enumerate(names):
+            if project.settings(name).rank >= rank:
+                check.add(
+                    "PK213",
+                    f"{name!r} does not rank below {pf.stakeholder!r}, so it cannot be "
+                    "given the right to adjust",
+                    doc,
+                    (*path, j),
+                )
+
+    items: list[tuple[Rule | Grant, tuple[str | int, ...]]] = [
+        (r, ("rules", i)) for i, r in enumerate(pf.model.rules)
+    ]
+    items += [(g, ("grants", i)) for i, g in enumerate(pf.model.grants)]
+    for item, base in items:
+        if isinstance(item, Rule):
+            check.unique("rule", seen_rules, item.id, doc, (*base, "id"))
+            check_lower(item.adjustable_by, (*base, "adjustable_by"))
+            for j, example in enumerate(item.examples):
+                _check_placeholders(check, example, doc, (*base, "examples", j), dimensions)
+        else:
+            check_lower(item.to, (*base, "to"))
+        if not check.reference("behavior", item.behavior, behaviors, doc, (*base, "behavior")):
+            continue
+        _check_scope(check, item.when, doc, base, dimensions)
+        outcomes = behaviors[item.behavior].outcomes
+        known = [
+            check.reference(
+                "outcome",
+                outcome,
+                outcomes,
+                doc,
+                (*base, *path),
+                key=key,
+                context=f" of behavior {item.behavior!r}",
+            )
+            for outcome, path, key in _outcome_refs(item)
+        ]
+        if isinstance(item, Rule) and all(known) and not _satisfiable(item, list(outcomes)):
+            check.add(
+                "PK213",
+                f"rule {item.id!r} cannot hold on its own: no distribution over "
+                f"{', '.join(outcomes)} satisfies it",
+                doc,
+                (*base, item.directive),
+            )
