@@ -54,14 +54,14 @@ metadata:
 rules:
   - id: deployer-concise
     behavior: conciseness
-    target: {concise: 0.7, thorough: 0.3}
+    target: {concise: 0.75, thorough: 0.25}
     weight: 0.6
     rationale: Our users read answers on small screens.
-  - id: deployer-neutral-tone
-    behavior: tone
-    prefer: neutral
-    weight: 0.5
-    rationale: A neutral tone fits the brand.
+  - id: deployer-follow-format
+    behavior: follow_format
+    prefer: follow
+    weight: 0.8
+    rationale: Answers are shown in a fixed layout; asked-for formats must hold.
 """)
 
 _USER = Template("""\
@@ -73,11 +73,11 @@ metadata:
   stakeholder: user
   description: One user's preferences.
 rules:
-  - id: user-casual-tone
+  - id: user-relaxed-tone
     behavior: tone
-    prefer: casual
+    target: {formal: 0.1, neutral: 0.7, casual: 0.2}
     weight: 0.4
-    rationale: I like a relaxed conversation.
+    rationale: A little less formality suits me.
 """)
 
 _NAME = re.compile(r"[^A-Za-z0-9_-]+")

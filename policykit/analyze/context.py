@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 from policykit.analyze.bounds import meet
@@ -27,6 +28,9 @@ class Context:
         for g in graph.grants:
             grants[g.grant.behavior].append(g)
         self.grants = dict(grants)
+        self.pair_cache: dict[tuple[Hashable, Hashable], tuple[tuple[str, ...], bool]] = {}
+        """Check results by pair of rule signatures: the checks see only signatures
+        (outside grants), so behaviors with the same outcome vectors share them."""
 
     def adjustment(self, r: RuleRef, s: RuleRef) -> Adjustment | None:
         """Whether ``r``'s stakeholder may adjust ``s`` where they overlap, and within

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from policykit.analyze.conflicts import SYMMETRIC, pair_codes
 from policykit.analyze.context import Context
 from policykit.analyze.shadow import nullifies
-from policykit.graph.objective import RuleRef
+from policykit.graph.objective import RuleRef, within_vectors
 from policykit.graph.scope import Masks, covered, is_empty
 
 
@@ -52,9 +52,11 @@ def eligible(code: str, r: RuleRef, s: RuleRef) -> bool:
     return code not in SYMMETRIC or s.rank != r.rank or s.order < r.order
 
 
-def signature(r: RuleRef) -> Hashable:
+def signature(r: RuleRef, outcomes: Sequence[str]) -> Hashable:
+    """Everything the checks look at in a rule, positionally (outcome names are gone, so
+    behaviors with as many outcomes share signatures and their cached results)."""
     rule = r.rule
-    within = tuple(sorted((o, b.min, b.max) for o, b in (rule.within or {}).items()))
+    within = within_vectors(rule.within, outcomes)
     return (
         r.stakeholder,
         r.rank,
@@ -88,21 +90,25 @@ def _bits(x: int) -> Iterator[int]:
 class BehaviorIndex:
     """The classes of one behavior's rules and the per-dimension bit sets over them."""
 
-    def __init__(self, refs: Sequence[RuleRef], full: Masks) -> None:
+    def __init__(self, refs: Sequence[RuleRef], full: Masks, outcomes: Sequence[str]) -> None:
         by_key: dict[tuple[Hashable, Masks], _Class] = {}
         sig_of: dict[Hashable, int] = {}
+        self.sigs: list[Hashable] = []
         self.classes: list[_Class] = []
         class_sig: list[int] = []
         for r in refs:
             if is_empty(r.masks):
                 continue
-            sig = signature(r)
+            sig = signature(r, outcomes)
             key = (sig, r.masks)
             cls = by_key.get(key)
             if cls is None:
                 cls = by_key[key] = _Class(r)
                 self.classes.append(cls)
-                class_sig.append(sig_of.setdefault(sig, len(sig_of)))
+                if sig not in sig_of:
+                    sig_of[sig] = len(self.sigs)
+                    self.sigs.append(sig)
+                class_sig.append(sig_of[sig])
             cls.members.append(r)
             cls.orders.append(r.order)
         self.full = full
@@ -160,43 +166,88 @@ def _collect(r: RuleRef, code: str, cls_list: list[_Class]) -> tuple[RuleRef, in
     return (first, count) if first is not None else None
 
 
+VIOLATIONS = frozenset({"PK404", "PK405"})
+
+
 def behavior_findings(
     refs: Sequence[RuleRef], ctx: Context
 ) -> tuple[list[PairFinding], list[PairFinding]]:
-    """The pair findings and the shadowed rules (as PK412 findings) of one behavior."""
-    index = BehaviorIndex(refs, ctx.graph.space.full)
+    """The pair findings and the shadowed rules (as PK412 findings) of one behavior.
+
+    A rule that violates a permission takes no part in resolution, so the other checks
+    run again without the violators wherever there are any.
+    """
+    pairs, shadows = _findings(refs, ctx)
+    dropped = {f.rule.order for f in pairs if f.code in VIOLATIONS}
+    if not dropped:
+        return pairs, shadows
+    kept = [r for r in refs if r.order not in dropped]
+    again, shadows = _findings(kept, ctx)
+    pairs = [f for f in pairs if f.code in VIOLATIONS]
+    pairs += [f for f in again if f.code not in VIOLATIONS]
+    return pairs, shadows
+
+
+def _findings(refs: Sequence[RuleRef], ctx: Context) -> tuple[list[PairFinding], list[PairFinding]]:
+    outcomes = ctx.graph.outcomes[refs[0].behavior] if refs else ()
+    index = BehaviorIndex(refs, ctx.graph.space.full, outcomes)
     nsig = len(index.sig_bits)
-    # Which signatures can produce a finding against which: one check per pair of
-    # signatures (checks never depend on the scope beyond the overlap).
+    # Checks look at two rules' signatures only; permissions granted by a `grant` also
+    # depend on where the rules overlap, so behaviors with grants are checked per pair
+    # of classes instead of per pair of signatures.
+    per_class = bool(refs) and refs[0].behavior in ctx.grants
+    codes_sig: list[list[tuple[str, ...]]] = []
     partners = [0] * nsig
-    shadow_partners = [0] * nsig
+    null_partners = [0] * nsig
+    sigs = index.sigs
+    cache = ctx.pair_cache
     for a in range(nsig):
         ra = index.sig_rep[a]
+        codes_row: list[tuple[str, ...]] = []
         for b in range(nsig):
-            rb = index.sig_rep[b]
-            if pair_codes(ra, rb, ctx):
+            key = (sigs[a], sigs[b])
+            cached = cache.get(key) if not per_class else None
+            if cached is None:
+                rb = index.sig_rep[b]
+                could_null = rb.hard and rb.rank > ra.rank
+                cached = (
+                    pair_codes(ra, rb, ctx),
+                    could_null and (per_class or nullifies(ra, rb, ctx)),
+                )
+                if not per_class:
+                    cache[key] = cached
+            codes, null = cached
+            codes_row.append(codes)
+            if codes:
                 partners[a] |= index.sig_bits[b]
-            if rb.hard and rb.rank > ra.rank:
-                shadow_partners[a] |= index.sig_bits[b]
+            if null:
+                null_partners[a] |= index.sig_bits[b]
+        codes_sig.append(codes_row)
+
     pairs: list[PairFinding] = []
     shadows: list[PairFinding] = []
-    for i, cls in enumerate(index.classes):
-        sig = index.class_sig[i]
-        overlap = index.overlapping(cls.masks)
+    classes = index.classes
+    class_sig = index.class_sig
+    for i, cls in enumerate(classes):
+        sig = class_sig[i]
         rep = cls.rep
+        overlap = index.overlapping(cls.masks)
         by_code: dict[str, list[_Class]] = {}
         for j in _bits(overlap & partners[sig]):
-            other = index.classes[j]
-            for code in pair_codes(rep, other.rep, ctx):
+            other = classes[j]
+            codes = pair_codes(rep, other.rep, ctx) if per_class else codes_sig[sig][class_sig[j]]
+            for code in codes:
                 by_code.setdefault(code, []).append(other)
         nullifying = [
-            index.classes[j]
-            for j in _bits(overlap & shadow_partners[sig])
-            if nullifies(rep, index.classes[j].rep, ctx)
+            classes[j]
+            for j in _bits(overlap & null_partners[sig])
+            if (nullifies(rep, classes[j].rep, ctx) if per_class else True)
         ]
         shadowed = (
             bool(nullifying) and covered(cls.masks, sorted({c.masks for c in nullifying})) is True
         )
+        if not by_code and not shadowed:
+            continue
         for r in cls.members:
             for code, cls_list in by_code.items():
                 hit = _collect(r, code, cls_list)

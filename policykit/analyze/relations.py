@@ -43,11 +43,10 @@ def refines_cycles(graph: ObjectiveGraph) -> list[Diagnostic]:
         start = nodes[0]
         cycle = [e[0] for e in nx.find_cycle(g.subgraph(component), source=start)]
         path = " --> ".join([*cycle, cycle[0]])
-        first_edge = (cycle[0], cycle[1] if len(cycle) > 1 else cycle[0])
-        file, line, col = origins[first_edge].position()
+        edges = list(zip(cycle, [*cycle[1:], cycle[0]], strict=True))
+        file, line, col = origins[edges[0]].position()
         related = tuple(
-            Related(f"{a} refines {b}", *origins[(a, b)].position())
-            for a, b in zip(cycle[1:], [*cycle[2:], cycle[0]], strict=True)
+            Related(f"{a} refines {b}", *origins[(a, b)].position()) for a, b in edges[1:]
         )
         out.append(
             diag(
@@ -84,11 +83,11 @@ def declared_conflicts(graph: ObjectiveGraph) -> list[Diagnostic]:
         no longer apply together.
     """
     out = []
-    for a, b, data in graph.relations("conflicts"):
-        if a == b:
+    for a, b, rel in graph.relations("conflicts"):
+        if a == b or rel.from_outcome is None or rel.to_outcome is None:
             continue
-        ka = graph.outcomes[a].index(data["from_outcome"])
-        kb = graph.outcomes[b].index(data["to_outcome"])
+        ka = graph.outcomes[a].index(rel.from_outcome)
+        kb = graph.outcomes[b].index(rel.to_outcome)
         left = [r for r in graph.rules_for(a) if pushes(r, ka) and not is_empty(r.masks)]
         if not left:
             continue
@@ -104,8 +103,8 @@ def declared_conflicts(graph: ObjectiveGraph) -> list[Diagnostic]:
                     graph,
                     "PK411",
                     r,
-                    f"{r.label()} pushes {b!r} toward {data['to_outcome']!r} while "
-                    f"{s.label()} pushes {a!r} toward {data['from_outcome']!r}, and the "
+                    f"{r.label()} pushes {b!r} toward {rel.to_outcome!r} while "
+                    f"{s.label()} pushes {a!r} toward {rel.from_outcome!r}, and the "
                     "catalog says these conflict",
                     other=s,
                     more=len(hits) - 1,

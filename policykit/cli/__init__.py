@@ -17,7 +17,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 def _console(err: bool = False) -> Console:
-    return Console(stderr=err, soft_wrap=True, highlight=False)
+    return Console(stderr=err, soft_wrap=True, highlight=False, emoji=False)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,7 +28,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--format",
     "fmt",
@@ -38,17 +38,18 @@ def cli() -> None:
     help="Output format.",
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
-def validate(path: Path, fmt: str, strict: bool) -> int:
-    """Check a project (its policykit.yaml, or the folder holding it).
+def validate(paths: tuple[Path, ...], fmt: str, strict: bool) -> int:
+    """Check projects: each PATH is a policykit.yaml, or a folder holding one.
 
     Exit status: 0 clean, 1 findings at error level (or warnings with --strict),
     2 usage error, 3 internal error.
     """
     from policykit.api import validate_project
     from policykit.cli import render
+    from policykit.diagnostics import sort_diagnostics
 
-    result = validate_project(path)
-    diagnostics = result.diagnostics
+    results = [validate_project(path) for path in paths]
+    diagnostics = sort_diagnostics(d for r in results for d in r.diagnostics)
     if fmt == "json":
         click.echo(render.render_json(diagnostics))
     elif fmt == "sarif":
@@ -60,7 +61,7 @@ def validate(path: Path, fmt: str, strict: bool) -> int:
     else:
         console = _console()
         render.render_text(console, diagnostics)
-        checked = result.files_read
+        checked = sum(r.files_read for r in results)
         failed = has_errors(diagnostics, strict=strict)
         style = "bold red" if failed else "bold green"
         verdict = "failed" if failed else "ok"
@@ -171,6 +172,7 @@ def init(directory: Path, name: str | None, force: bool) -> int:
 @click.argument("code", required=False)
 def codes(markdown: bool, code: str | None) -> int:
     """List diagnostic codes, or explain one (policykit codes PK207)."""
+    import policykit.analyze  # noqa: F401  (the checks register their codes on import)
     from policykit.codes import CODES
     from policykit.codes import markdown as codes_markdown
 

@@ -66,6 +66,7 @@ def summary_line(diagnostics: Sequence[Diagnostic], checked: int) -> str:
 def render_text(console: Console, diagnostics: Sequence[Diagnostic]) -> None:
     """Compiler-style output, file-level findings first, then conflicts grouped by
     behavior."""
+    _lines.cache_clear()  # files may have changed since the last render in this process
     general = [d for d in diagnostics if not d.behavior]
     by_behavior: dict[str, list[Diagnostic]] = {}
     for d in diagnostics:

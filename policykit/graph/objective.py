@@ -154,46 +154,25 @@ class ObjectiveGraph:
     """The objective graph of a workspace. Frozen once built."""
 
     def __init__(self, workspace: Workspace) -> None:
-        import networkx as nx
-
         self.workspace = workspace
         project = workspace.project
         self.space = Space.of(workspace.dimensions.values())
         self.outcomes: Mapping[str, tuple[str, ...]] = MappingProxyType(
             {b.id: tuple(b.outcomes) for b in workspace.behaviors.values()}
         )
-        g: nx.MultiDiGraph[NodeId] = nx.MultiDiGraph()
-        for name in STAKEHOLDERS:
-            s = project.settings(name)
-            g.add_node(
-                stakeholder_node(name), kind="stakeholder", name=name, rank=s.rank, weight=s.weight
-            )
-        for prop in ("helpful", "honest", "harmless"):
-            g.add_node(property_node(prop), kind="property", name=prop)
-        for b in workspace.behaviors.values():
-            node = behavior_node(b.id)
-            g.add_node(
-                node, kind="behavior", name=b.id, description=b.description, property=b.property
-            )
-            g.add_edge(node, property_node(b.property), key="serves", kind="serves")
-        for rel, _origin in workspace.relations:
-            g.add_edge(
-                behavior_node(rel.from_),
-                behavior_node(rel.to),
-                key=rel.type,
-                kind=rel.type,
-                from_outcome=rel.from_outcome,
-                to_outcome=rel.to_outcome,
-            )
-
         rules: list[RuleRef] = []
         by_behavior: dict[str, list[RuleRef]] = {b: [] for b in workspace.behaviors}
         grants: list[GrantRef] = []
+        masks_of: dict[tuple[tuple[str, tuple[str, ...]], ...], Masks] = {}
         for pf in workspace.policies:
             settings = project.settings(pf.stakeholder)
             for i, rule in enumerate(pf.model.rules):
                 outcomes = self.outcomes[rule.behavior]
                 lo, hi = _bounds_of(rule, outcomes)
+                when_key = tuple(rule.when.items())
+                masks = masks_of.get(when_key)
+                if masks is None:
+                    masks = masks_of[when_key] = self.space.masks(rule.when)
                 ref = RuleRef(
                     order=len(rules),
                     rule=rule,
@@ -202,37 +181,13 @@ class ObjectiveGraph:
                     stakeholder=pf.stakeholder,
                     rank=settings.rank,
                     weight=settings.weight,
-                    masks=self.space.masks(rule.when),
+                    masks=masks,
                     lo=lo,
                     hi=hi,
                     target=_target_of(rule, outcomes),
                 )
                 rules.append(ref)
                 by_behavior[rule.behavior].append(ref)
-                node = rule_node(rule.id)
-                g.add_node(
-                    node,
-                    kind="rule",
-                    name=rule.id,
-                    directive=rule.directive,
-                    hard=rule.hard,
-                    stakeholder=pf.stakeholder,
-                )
-                g.add_edge(
-                    node,
-                    stakeholder_node(pf.stakeholder),
-                    key="authored_by",
-                    kind="authored_by",
-                    weight=settings.weight,
-                )
-                g.add_edge(
-                    node,
-                    behavior_node(rule.behavior),
-                    key="targets",
-                    kind="targets",
-                    weight=rule.weight if not rule.hard else 1.0,
-                    directive=rule.directive,
-                )
             for i, grant in enumerate(pf.model.grants):
                 grants.append(
                     GrantRef(
@@ -245,20 +200,88 @@ class ObjectiveGraph:
                         self.space.masks(grant.when),
                     )
                 )
-        nx.freeze(g)
-        self._graph = g
         self.rules: tuple[RuleRef, ...] = tuple(rules)
         self.grants: tuple[GrantRef, ...] = tuple(grants)
         self._by_behavior: Mapping[str, tuple[RuleRef, ...]] = MappingProxyType(
             {b: tuple(rs) for b, rs in by_behavior.items()}
         )
         self._by_id: Mapping[str, RuleRef] = MappingProxyType({r.id: r for r in rules})
+        self._graph: nx.MultiDiGraph[NodeId] | None = None
+
+    def _build(self) -> nx.MultiDiGraph[NodeId]:
+        """The networkx graph, built on first use: the checks work from the rule
+        indexes, so `validate` does not pay for nodes it never walks."""
+        import networkx as nx
+
+        workspace = self.workspace
+        project = workspace.project
+        g: nx.MultiDiGraph[NodeId] = nx.MultiDiGraph()
+        for name in STAKEHOLDERS:
+            s = project.settings(name)
+            g.add_node(
+                stakeholder_node(name),
+                kind="stakeholder",
+                name=name,
+                rank=s.rank,
+                weight=s.weight,
+            )
+        for prop in ("helpful", "honest", "harmless"):
+            g.add_node(property_node(prop), kind="property", name=prop)
+        for b in workspace.behaviors.values():
+            node = behavior_node(b.id)
+            g.add_node(
+                node,
+                kind="behavior",
+                name=b.id,
+                description=b.description,
+                property=b.property,
+            )
+            g.add_edge(node, property_node(b.property), key="serves", kind="serves")
+        for rel, _origin in workspace.relations:
+            g.add_edge(
+                behavior_node(rel.from_),
+                behavior_node(rel.to),
+                key=rel.type,
+                kind=rel.type,
+                from_outcome=rel.from_outcome,
+                to_outcome=rel.to_outcome,
+            )
+        for ref in self.rules:
+            rule = ref.rule
+            node = rule_node(rule.id)
+            g.add_node(
+                node,
+                kind="rule",
+                name=rule.id,
+                directive=rule.directive,
+                hard=rule.hard,
+                stakeholder=ref.stakeholder,
+            )
+            g.add_edge(
+                node,
+                stakeholder_node(ref.stakeholder),
+                key="authored_by",
+                kind="authored_by",
+                weight=ref.weight,
+            )
+            g.add_edge(
+                node,
+                behavior_node(rule.behavior),
+                key="targets",
+                kind="targets",
+                weight=rule.weight if not rule.hard else 1.0,
+                directive=rule.directive,
+            )
+        nx.freeze(g)
+        return g
 
     # -- domain questions --------------------------------------------------------------
 
     @property
     def nx(self) -> nx.MultiDiGraph[NodeId]:
-        """The underlying (frozen) networkx graph, for export."""
+        """The underlying (frozen) networkx graph."""
+        if self._graph is None:
+            self._graph = self._build()
         return self._graph
 
     def behavior(self, behavior_id: str) -> Behavior:
@@ -298,16 +321,17 @@ class ObjectiveGraph:
             r for r in self.rules_for(ref.behavior) if r is not ref and contains(r.masks, ref.masks)
         )
 
-    def relations(self, kind: str) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
-        for u, v, k, data in self._graph.edges(keys=True, data=True):
-            if k == kind:
-                yield u.split(":", 1)[1], v.split(":", 1)[1], data
+    def relations(self, kind: str) -> Iterator[tuple[str, str, Relation]]:
+        """The catalog's relations of one kind: (from, to, relation)."""
+        for rel, _origin in self.workspace.relations:
+            if rel.type == kind:
+                yield rel.from_, rel.to, rel
 
     def relation_origins(self) -> Iterable[tuple[Relation, Origin]]:
         return self.workspace.relations
 
     def stakeholder_weight(self, name: str) -> float:
-        return float(self._graph.nodes[stakeholder_node(name)]["weight"])
+        return float(self.nx.nodes[stakeholder_node(name)]["weight"])
 
 
 def js_divergence(p: Vector, q: Vector) -> float:

@@ -76,6 +76,8 @@ class SourceSet:
     project: Document
     catalogs: tuple[Source, ...]
     policies: tuple[Source, ...]
+    catalogs_complete: bool = True
+    """False when some catalog could not be read: references into it can't be checked."""
 
 
 @dataclass
@@ -130,8 +132,8 @@ class _Reader:
         if not target.is_relative_to(self.root) and not inside_std:
             self.report(
                 "PK111",
-                f"include {ref!r} resolves to {target.as_posix()}, outside the project "
-                f"root {display_path(self.root)}",
+                f"include {ref!r} points outside the project folder"
+                + ("" if self.root == Path.cwd().resolve() else f" {display_path(self.root)}"),
                 site,
             )
             return None
@@ -193,12 +195,14 @@ def load_sources(
 
     catalogs: list[Source] = []
     loaded: set[Path] = set()
+    missing: list[str] = []
 
     def visit(doc: Document, doc_path: Path, chain: tuple[Path, ...], key: str) -> None:
         for index, (ref, pos) in enumerate(_strings(doc.data, key)):
             site = _site(doc, pos)
             target = reader.resolve(ref, doc_path, site)
             if target is None:
+                missing.append(ref)
                 continue
             if target in chain:
                 cycle = [*chain[chain.index(target) :], target]
@@ -215,6 +219,7 @@ def load_sources(
             loaded.add(target)
             included = reader.read(target)
             if included is None:
+                missing.append(ref)
                 continue
             visit(included, target, (*chain, target), "include")
             catalogs.append(Source(included, "catalog", target, site, index=index))
@@ -258,5 +263,5 @@ def load_sources(
                     index=index,
                 )
             )
-    sources = SourceSet(project_path.parent, project, tuple(catalogs), tuple(policies))
+    sources = SourceSet(project_path.parent, project, tuple(catalogs), tuple(policies), not missing)
     return sources, tuple(reader.diagnostics)

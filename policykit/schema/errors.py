@@ -192,6 +192,11 @@ def _one(
     path = format_path(loc)
     where = f"{path} in {what}" if path else what
     value = value_at(document, loc)
+    if value is None and loc and isinstance(loc[-1], int):
+        # `audience: minor` stands for a one-item list: the item is the scalar itself
+        parent = value_at(document, loc[:-1])
+        if parent is not None and not isinstance(parent, (YMap, YSeq)):
+            value = parent
     file = document.file
 
     if kind == "extra_forbidden":

@@ -8,7 +8,9 @@ editors use, so they are written for the person typing the file.
 
 from __future__ import annotations
 
+import datetime
 import math
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -53,8 +55,12 @@ Text = Annotated[str, StringConstraints(max_length=20_000)]
 
 
 def _one_or_many(value: Any) -> Any:
-    """Let `forbid: comply` and `audience: minor` stand for one-item lists."""
-    return (value,) if isinstance(value, str) else value
+    """Let `forbid: comply` and `audience: minor` stand for one-item lists. Any other
+    scalar is wrapped too, so `region: no` (read as false) gets the same "quote it"
+    error as `region: [no]`."""
+    if isinstance(value, (str, bool, int, float, datetime.date)):
+        return (value,)
+    return value
 
 
 OneOrManyValues = Annotated[
@@ -294,11 +300,12 @@ class Rule(_Model):
             )
         return self
 
-    @property
+    @cached_property
     def directive(self) -> str:
+        """Which directive the rule uses: require, forbid, bounds, target or prefer."""
         return next(d for d in DIRECTIVES if getattr(self, d) is not None)
 
-    @property
+    @cached_property
     def hard(self) -> bool:
         return self.directive in HARD_DIRECTIVES
 

@@ -220,6 +220,8 @@ def bind(sources: SourceSet) -> tuple[Workspace | None, tuple[Diagnostic, ...]]:
         check.diagnostics.extend(diags)
         if model is not None:
             catalogs.append(CatalogFile(model, src.document))
+    # With a catalog missing, "unknown behavior" would bury the real error.
+    vocabulary_complete = sources.catalogs_complete and len(catalogs) == len(sources.catalogs)
 
     dimensions: dict[str, Dimension] = {}
     behaviors: dict[str, Behavior] = {}
@@ -293,7 +295,8 @@ def bind(sources: SourceSet) -> tuple[Workspace | None, tuple[Diagnostic, ...]]:
         check.unique(
             "policy", seen_policies, policy.metadata.name, src.document, ("metadata", "name")
         )
-        _check_policy(check, pf, src, project, dimensions, behaviors, seen_rules)
+        if vocabulary_complete:
+            _check_policy(check, pf, src, project, dimensions, behaviors, seen_rules)
         policies.append(pf)
 
     diagnostics = tuple(check.diagnostics)

@@ -1,0 +1,113 @@
+"""How `policykit validate` scales: wall time, rules per second and peak memory.
+
+    .venv/bin/python bench/validate_scale.py [--sizes 1000 10000 100000] [--runs 3]
+
+Each size is a synthetic project (bench/generate.py) validated cold, in a fresh
+`policykit validate --format json` process, as a user or CI would run it. Printed per
+size: best wall time over the runs (start-up included), rules per second, peak RSS and
+bytes per rule. Then the ratios the targets are stated in, all measured in this run:
+cost per rule at the largest size over the cost at 10k, and the indexed conflict check
+against the all-pairs reference (tests/analyze/reference.py) on the same project.
+
+Targets (2-core machine): 10k rules <= 1.5 s; 100k rules <= 10 s; per-rule cost at
+100k <= 1.2x that at 10k; peak memory <= 4 KB per rule.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.generate import generate  # noqa: E402
+
+
+def run_cold(project: Path) -> tuple[float, int]:
+    """Wall seconds and peak RSS (bytes) of one `policykit validate` process."""
+    exe = Path(sys.executable).with_name("policykit")
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [str(exe), "validate", str(project), "--format", "json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise SystemExit(f"validate failed on {project} with status {status}")
+    return wall, usage.ru_maxrss * 1024
+
+
+def baseline_rss() -> int:
+    """Peak RSS of a process that only starts Python and imports the CLI."""
+    proc = subprocess.Popen([sys.executable, "-c", "import policykit.cli, policykit.api"])
+    _, _, usage = os.wait4(proc.pid, 0)
+    return usage.ru_maxrss * 1024
+
+
+def pairs_speedup(project: Path) -> tuple[float, float]:
+    """Seconds of the indexed pair engine and of the all-pairs reference."""
+    from policykit.analyze import find_pairs
+    from policykit.analyze.context import Context
+    from policykit.api import ValidateOptions, validate_project
+    from policykit.graph.objective import ObjectiveGraph
+    from tests.analyze.reference import naive_pairs
+
+    result = validate_project(project, ValidateOptions(analyze=False))
+    assert result.workspace is not None
+    graph = ObjectiveGraph(result.workspace)
+    ctx = Context(graph)
+    t0 = time.perf_counter()
+    fast = find_pairs(graph, ctx)
+    t1 = time.perf_counter()
+    slow = naive_pairs(graph, ctx)
+    t2 = time.perf_counter()
+    assert sorted(f.key() for f in fast) == sorted(f.key() for f in slow)
+    return t1 - t0, t2 - t1
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument(
+        "--pairs-size",
+        type=int,
+        default=4000,
+        help="project size for the indexed vs all-pairs comparison",
+    )
+    a = p.parse_args()
+    base = baseline_rss()
+    print(f"start-up baseline: python + import policykit = {base / 2**20:.0f} MiB peak RSS")
+    print(f"{'rules':>8} {'wall s':>8} {'rules/s':>9} {'peak MiB':>9} {'B/rule':>7} {'us/rule':>8}")
+    per_rule: dict[int, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in a.sizes:
+            project = generate(Path(tmp) / f"p{n}", n)
+            best, peak = min(run_cold(project) for _ in range(a.runs))
+            per_rule[n] = best / n
+            print(
+                f"{n:>8} {best:>8.2f} {n / best:>9.0f} {peak / 2**20:>9.0f}"
+                f" {(peak - base) / n:>7.0f} {best / n * 1e6:>8.1f}"
+            )
+        if 10_000 in per_rule and max(per_rule) > 10_000:
+            top = max(per_rule)
+            print(f"cost per rule at {top} / at 10000: {per_rule[top] / per_rule[10_000]:.2f}x")
+        project = generate(Path(tmp) / "pairs", a.pairs_size)
+        fast, slow = pairs_speedup(project)
+        print(
+            f"pair checks at {a.pairs_size} rules: indexed {fast:.3f} s, all-pairs "
+            f"{slow:.2f} s, {slow / fast:.0f}x (same findings)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""Golden projects: each folder here is a small project and its expected diagnostics.
+
+``expected.json`` is generated, never edited by hand:
+
+    .venv/bin/python tests/projects/golden.py            # regenerate every case
+    .venv/bin/python tests/projects/golden.py CASE ...   # regenerate some
+
+Review the diff of expected.json like any other change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+
+@contextlib.contextmanager
+def chdir(path: Path) -> Iterator[None]:
+    old = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(old)
+
+
+def cases() -> list[Path]:
+    return sorted(p for p in HERE.iterdir() if (p / "policykit.yaml").exists())
+
+
+def run_case(case: Path) -> dict[str, Any]:
+    """Validate a case from inside its folder, so file names in the output are short."""
+    from policykit.api import validate_project
+    from policykit.diagnostics import has_errors
+
+    with chdir(case):
+        result = validate_project("policykit.yaml")
+    diagnostics = [d.to_json() for d in result.diagnostics]
+    return {
+        "passes": not has_errors(result.diagnostics),
+        "diagnostics": diagnostics,
+    }
+
+
+def expected_path(case: Path) -> Path:
+    return case / "expected.json"
+
+
+def main(names: list[str]) -> int:
+    selected = [HERE / n for n in names] if names else cases()
+    for case in selected:
+        out = json.dumps(run_case(case), indent=2, ensure_ascii=False) + "\n"
+        expected_path(case).write_text(out, encoding="utf-8")
+        print(f"wrote {expected_path(case).relative_to(HERE.parent.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(HERE.parent.parent))
+    sys.exit(main(sys.argv[1:]))

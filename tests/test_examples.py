@@ -1,0 +1,84 @@
+"""The bundled examples: every deliberate conflict their READMEs document is found, at
+the documented places, with nothing else at error level."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from policykit.api import validate_project
+from policykit.cli import main
+from policykit.diagnostics import Diagnostic, Severity
+from policykit.load.project import std_root
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+# (code, severity, the rule reported on, the other side), paths as the READMEs write them.
+EXPECTED = {
+    "health_assistant": {
+        ("PK402", "warning", "policies/deployer.yaml:96", "std:developer/baseline.yaml:72"),
+        ("PK404", "warning", "prefs/user.yaml:18", "policies/deployer.yaml:20"),
+        ("PK410", "warning", "prefs/user.yaml:27", "std:developer/baseline.yaml:233"),
+        ("PK410", "warning", "prefs/user.yaml:35", "std:developer/baseline.yaml:225"),
+    },
+    "creative_writing": {
+        ("PK402", "warning", "policies/deployer.yaml:46", "std:society/baseline.yaml:147"),
+        ("PK410", "warning", "policies/deployer.yaml:206", "std:developer/baseline.yaml:216"),
+        ("PK410", "warning", "policies/deployer.yaml:217", "std:developer/baseline.yaml:233"),
+        ("PK410", "warning", "prefs/writer.yaml:18", "policies/deployer.yaml:100"),
+        ("PK403", "info", "prefs/writer.yaml:29", "policies/deployer.yaml:193"),
+        ("PK403", "info", "prefs/writer.yaml:41", "std:developer/baseline.yaml:137"),
+        ("PK404", "warning", "prefs/writer.yaml:59", "policies/deployer.yaml:157"),
+    },
+}
+
+
+def _short(file: str, line: int, example: Path) -> str:
+    path = Path(file).resolve()
+    if path.is_relative_to(std_root().resolve()):
+        return f"std:{path.relative_to(std_root().resolve()).as_posix()}:{line}"
+    return f"{path.relative_to(example).as_posix()}:{line}"
+
+
+def _found(example: Path, diagnostics: tuple[Diagnostic, ...]) -> set[tuple[str, ...]]:
+    return {
+        (
+            d.code,
+            d.severity.value,
+            _short(d.file, d.line, example),
+            _short(d.related[0].file, d.related[0].line, example),
+        )
+        for d in diagnostics
+    }
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_example_findings_are_exactly_the_documented_ones(name: str) -> None:
+    example = EXAMPLES / name
+    result = validate_project(example)
+    assert not [d for d in result.diagnostics if d.severity is Severity.ERROR]
+    assert result.workspace is not None
+    assert _found(example, result.diagnostics) == EXPECTED[name]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_readme_documents_each_finding_and_the_summary(
+    name: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readme = (EXAMPLES / name / "README.md").read_text(encoding="utf-8")
+    for code, _severity, here, there in EXPECTED[name]:
+        assert code in readme
+        assert f"`{here}" in readme, f"{here} is not in {name}/README.md"
+        assert f"`{there}" in readme, f"{there} is not in {name}/README.md"
+    monkeypatch.chdir(ROOT)
+    assert main(["validate", f"examples/{name}"]) == 0
+    summary = capsys.readouterr().out.strip().splitlines()[-1]
+    assert summary in readme, "the README shows the summary line validate prints"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_examples_have_the_three_deliberate_kinds_of_conflict(name: str) -> None:
+    codes = {code for code, *_ in EXPECTED[name]}
+    assert {"PK402", "PK410", "PK404"} <= codes
