@@ -6,7 +6,7 @@
 Rules are spread over the four stakeholders (one policy file per stakeholder and
 per 5,000 rules, so no file nears the loader's size cap). A few "hot" behaviors carry a
 large share of the rules, as real catalogs do (everyone has an opinion about profanity).
-Scopes narrow 0–2 dimensions to 1–3 values. Most rules agree with their behavior's
+Scopes narrow 1–3 dimensions to 1–3 values. Most rules agree with their behavior's
 consensus; a fraction ``--conflict-rate`` flips to a contradicting directive, so the
 number of findings is controlled independently of the number of rules.
 """

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-import policykit.analyze  # noqa: F401  (registers the analysis codes)
+import policykit.analyze
+import policykit.resolve.resolver  # noqa: F401  (registers the resolution codes)
 import tests.test_api
 from policykit.codes import CODES, Code, markdown, register
 from policykit.diagnostics import Severity

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from policykit.analyze.bounds import meet
 from policykit.graph.objective import GrantRef, ObjectiveGraph, RuleRef, Vector, within_vectors
-from policykit.graph.scope import contains, intersect
+from policykit.graph.scope import Masks, contains, intersect
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,9 @@ class Context:
         self.pair_cache: dict[tuple[Hashable, Hashable], tuple[tuple[str, ...], bool]] = {}
         """Check results by pair of rule signatures: the checks see only signatures
         (outside grants), so behaviors with the same outcome vectors share them."""
+        self.scope_cells: dict[Masks, int] = {}
+        """Scopes as bit sets over the context space's cells, by masks (filled by the
+        pair engine when the space is small enough; shared by every behavior)."""
 
     def adjustment(self, r: RuleRef, s: RuleRef) -> Adjustment | None:
         """Whether ``r``'s stakeholder may adjust ``s`` where they overlap, and within

@@ -11,13 +11,18 @@ import click
 from rich.console import Console
 
 from policykit import __version__
+from policykit.cli.eval_commands import eval_command
+from policykit.cli.export_commands import cases_command, export_command
 from policykit.diagnostics import has_errors
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 def _console(err: bool = False) -> Console:
-    return Console(stderr=err, soft_wrap=True, highlight=False, emoji=False)
+    console = Console(stderr=err, soft_wrap=True, highlight=False, emoji=False)
+    if not console.is_terminal:
+        console.width = max(console.width, 140)  # tables stay readable in logs and pipes
+    return console
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -123,7 +128,8 @@ def graph(path: Path, fmt: str, behavior: str | None, output: Path | None) -> in
     "--write",
     "write_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Write <kind>.schema.json files into this folder instead of printing.",
+    help="Write <kind>.schema.json files (and, without --kind, the spec artifact's "
+    "spec.schema.json) into this folder instead of printing.",
 )
 def schema(kind: str | None, write_dir: Path | None) -> int:
     """Print the JSON Schema of policykit's file kinds."""
@@ -134,10 +140,16 @@ def schema(kind: str | None, write_dir: Path | None) -> int:
 
     kinds = [kind] if kind else list(SCHEMA_MODELS)
     if write_dir is not None:
+        from policykit.spec.artifact import spec_json_schema
+
         write_dir.mkdir(parents=True, exist_ok=True)
         for k in kinds:
             target = write_dir / schema_file_name(k)
             write_atomic(target, dumps(json_schema(k)))
+            click.echo(f"wrote {target}")
+        if kind is None:
+            target = write_dir / "spec.schema.json"
+            write_atomic(target, dumps(spec_json_schema()))
             click.echo(f"wrote {target}")
         return EXIT_OK
     if kind:
@@ -172,7 +184,9 @@ def init(directory: Path, name: str | None, force: bool) -> int:
 @click.argument("code", required=False)
 def codes(markdown: bool, code: str | None) -> int:
     """List diagnostic codes, or explain one (policykit codes PK207)."""
-    import policykit.analyze  # noqa: F401  (the checks register their codes on import)
+    # the checks and the resolver register their codes when imported
+    import policykit.analyze
+    import policykit.resolve.resolver  # noqa: F401
     from policykit.codes import CODES
     from policykit.codes import markdown as codes_markdown
 
@@ -191,6 +205,203 @@ def codes(markdown: bool, code: str | None) -> int:
     for info in sorted(CODES.values(), key=lambda c: c.code):
         click.echo(f"{info.code}  {info.severity.value:<7}  {info.title}")
     return EXIT_OK
+
+
+def _parse_context(values: tuple[str, ...]) -> dict[str, str]:
+    context: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise click.BadParameter(f"{item!r} is not DIMENSION=VALUE", param_hint="--context")
+        context[name.strip()] = value.strip()
+    return context
+
+
+_CONTEXT = click.option(
+    "--context",
+    "contexts",
+    multiple=True,
+    metavar="DIM=VALUE",
+    help="A context value (repeat for several dimensions); missing ones take defaults.",
+)
+_FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+
+
+def _failed_compile(diagnostics: Sequence[object]) -> int:
+    from policykit.cli import render
+    from policykit.diagnostics import Diagnostic
+
+    shown = [d for d in diagnostics if isinstance(d, Diagnostic)]
+    console = _console(err=True)
+    render.render_text(console, shown)
+    console.print(f"[bold red]failed[/]: {render.summary_line(shown, 0).split(' in ')[0]}")
+    return EXIT_FINDINGS
+
+
+@cli.command("compile")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the spec here (atomically; an old file is never damaged). Default: stdout.",
+)
+def compile_command(path: Path, output: Path | None) -> int:
+    """Compile a project into its target behavior spec (policykit.spec/v1)."""
+    from policykit.cli import render
+    from policykit.compile import compile_project
+    from policykit.diagnostics import Severity
+    from policykit.output import write_atomic
+    from policykit.spec.artifact import dumps
+
+    result = compile_project(path)
+    if result.spec is None:
+        return _failed_compile(result.diagnostics)
+    text = dumps(result.spec)
+    console = _console(err=True)
+    notable = [d for d in result.diagnostics if d.severity is not Severity.INFO]
+    if notable:
+        render.render_text(console, notable)
+    cells = sum(len(b.cells) for b in result.spec.behaviors)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(output, text)
+    where = output if output is not None else "stdout"
+    console.print(
+        f"[bold green]compiled[/]: {len(result.spec.behaviors)} behaviors, {cells} cells, "
+        f"{len(result.spec.rules)} rules -> {where} ({result.spec.inputs_hash[:19]})"
+    )
+    return EXIT_OK
+
+
+@cli.command()
+@click.argument("spec_path", metavar="SPEC", type=click.Path(exists=True, dir_okay=False))
+@_CONTEXT
+@click.option("--behavior", help="Only this behavior.")
+@_FORMAT
+def query(spec_path: str, contexts: tuple[str, ...], behavior: str | None, fmt: str) -> int:
+    """What the spec intends in a context: the distribution over outcomes."""
+    import json
+
+    from rich.table import Table
+
+    from policykit.spec.query import QueryError, Spec, SpecFormatError
+
+    try:
+        spec = Spec.load(spec_path)
+    except SpecFormatError as exc:
+        raise click.BadParameter(str(exc), param_hint="SPEC") from None
+    context = _parse_context(contexts)
+    try:
+        answer = spec.intended(context, behavior)
+    except QueryError as exc:
+        hint = "--behavior" if behavior and behavior not in spec.behaviors else "--context"
+        raise click.BadParameter(str(exc), param_hint=hint) from None
+    results = {behavior: answer} if behavior else answer
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "context": {**spec.defaults, **context},
+                    "intended": {b: dict(d) for b, d in results.items()},
+                },
+                indent=2,
+                sort_keys=True,
+            )
+        )
+        return EXIT_OK
+    shown = ", ".join(f"{k}={v}" for k, v in sorted({**spec.defaults, **context}.items()))
+    table = Table(title=f"intended behavior in {shown}", title_justify="left")
+    table.add_column("behavior")
+    table.add_column("outcomes (P_intended)")
+    for name, dist in results.items():
+        table.add_row(name, "  ".join(f"{o} {p:.3f}" for o, p in dist.items()))
+    _console().print(table)
+    return EXIT_OK
+
+
+@cli.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--behavior", required=True, help="The behavior to explain.")
+@_CONTEXT
+@_FORMAT
+def explain(path: Path, behavior: str, contexts: tuple[str, ...], fmt: str) -> int:
+    """Why the spec intends what it does for one behavior in one context."""
+    import json
+
+    from policykit.compile import compile_project
+    from policykit.explain import ExplainError, explain_cell, render_explanation
+
+    result = compile_project(path)
+    if result.graph is None or result.resolution is None:
+        return _failed_compile(result.diagnostics)
+    try:
+        explanation = explain_cell(
+            result.graph, result.resolution, behavior, _parse_context(contexts)
+        )
+    except ExplainError as exc:
+        raise click.BadParameter(str(exc), param_hint=exc.param) from None
+    if fmt == "json":
+        click.echo(json.dumps(explanation, indent=2, sort_keys=True))
+    else:
+        render_explanation(_console(), explanation)
+    return EXIT_OK
+
+
+@cli.command()
+@click.argument("old", type=click.Path(exists=True, dir_okay=False))
+@click.argument("new", type=click.Path(exists=True, dir_okay=False))
+@click.option("--exit-code", is_flag=True, help="Exit 1 when intended behavior changed.")
+@_FORMAT
+def diff(old: str, new: str, exit_code: bool, fmt: str) -> int:
+    """What changed in intended behavior between two specs, largest change first."""
+    import json
+
+    from rich.table import Table
+
+    from policykit.spec.diff import diff_specs
+    from policykit.spec.query import Spec, SpecFormatError
+
+    try:
+        changes = diff_specs(Spec.load(old), Spec.load(new))
+    except SpecFormatError as exc:
+        raise click.BadParameter(str(exc)) from None
+    if fmt == "json":
+        click.echo(json.dumps({"changes": [c.to_json() for c in changes]}, indent=2))
+    elif not changes:
+        _console().print("no change in intended behavior")
+    else:
+        table = Table(title=f"{len(changes)} changed cells", title_justify="left")
+        for column in ("TV", "behavior", "where", "old", "new"):
+            table.add_column(column)
+        for c in changes:
+            where = ", ".join(f"{k} in {{{', '.join(v)}}}" for k, v in c.when) or "everywhere"
+            table.add_row(
+                f"{c.distance:.3f}",
+                c.behavior,
+                where,
+                _dist(c.old),
+                _dist(c.new),
+            )
+        _console().print(table)
+    return EXIT_FINDINGS if exit_code and changes else EXIT_OK
+
+
+def _dist(d: dict[str, float] | None) -> str:
+    return "(absent)" if d is None else "  ".join(f"{o} {p:.3f}" for o, p in d.items())
+
+
+cli.add_command(export_command)
+cli.add_command(cases_command)
+cli.add_command(eval_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

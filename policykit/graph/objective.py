@@ -16,7 +16,8 @@ Edges:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import struct
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NewType
@@ -150,6 +151,22 @@ def within_vectors(
     return tuple(lo), tuple(hi)
 
 
+class _SharedVectors:
+    """One copy of each distinct vector: rules repeat a handful of directives, and a
+    tuple per rule and vector is most of the graph's memory. Keyed by the floats'
+    bytes, so that 0.0 and -0.0 (equal, but printed differently) stay apart."""
+
+    def __init__(self) -> None:
+        self.by_bytes: dict[bytes, Vector] = {}
+        self.packers: dict[int, Callable[..., bytes]] = {}
+
+    def __call__(self, vector: Vector) -> Vector:
+        pack = self.packers.get(len(vector))
+        if pack is None:
+            pack = self.packers[len(vector)] = struct.Struct(f"{len(vector)}d").pack
+        return self.by_bytes.setdefault(pack(*vector), vector)
+
+
 class ObjectiveGraph:
     """The objective graph of a workspace. Frozen once built."""
 
@@ -164,15 +181,19 @@ class ObjectiveGraph:
         by_behavior: dict[str, list[RuleRef]] = {b: [] for b in workspace.behaviors}
         grants: list[GrantRef] = []
         masks_of: dict[tuple[tuple[str, tuple[str, ...]], ...], Masks] = {}
+        dimension_masks: dict[tuple[int, tuple[str, ...]], int] = {}
+        full = self.space.full
+        shared = _SharedVectors()
         for pf in workspace.policies:
             settings = project.settings(pf.stakeholder)
             for i, rule in enumerate(pf.model.rules):
                 outcomes = self.outcomes[rule.behavior]
                 lo, hi = _bounds_of(rule, outcomes)
+                target = _target_of(rule, outcomes)
                 when_key = tuple(rule.when.items())
                 masks = masks_of.get(when_key)
                 if masks is None:
-                    masks = masks_of[when_key] = self.space.masks(rule.when)
+                    masks = masks_of[when_key] = self._masks(rule.when, full, dimension_masks)
                 ref = RuleRef(
                     order=len(rules),
                     rule=rule,
@@ -182,9 +203,9 @@ class ObjectiveGraph:
                     rank=settings.rank,
                     weight=settings.weight,
                     masks=masks,
-                    lo=lo,
-                    hi=hi,
-                    target=_target_of(rule, outcomes),
+                    lo=shared(lo),
+                    hi=shared(hi),
+                    target=target if target is None else shared(target),
                 )
                 rules.append(ref)
                 by_behavior[rule.behavior].append(ref)
@@ -207,6 +228,26 @@ class ObjectiveGraph:
         )
         self._by_id: Mapping[str, RuleRef] = MappingProxyType({r.id: r for r in rules})
         self._graph: nx.MultiDiGraph[NodeId] | None = None
+
+    def _masks(
+        self,
+        when: Mapping[str, tuple[str, ...]],
+        full: Masks,
+        memo: dict[tuple[int, tuple[str, ...]], int],
+    ) -> Masks:
+        """``self.space.masks(when)``, one dimension at a time: scopes are all
+        different, but each dimension's value lists are few."""
+        out = []
+        for i, dim in enumerate(self.space.dimensions):
+            values = when.get(dim.id)
+            if values is None:
+                out.append(full[i])
+                continue
+            mask = memo.get((i, values))
+            if mask is None:
+                mask = memo[(i, values)] = self.space.masks({dim.id: values})[i]
+            out.append(mask)
+        return tuple(out)
 
     def _build(self) -> nx.MultiDiGraph[NodeId]:
         """The networkx graph, built on first use: the checks work from the rule

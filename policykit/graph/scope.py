@@ -26,7 +26,9 @@ class Space:
 
     @classmethod
     def of(cls, dimensions: Iterable[Dimension]) -> Space:
-        return cls(tuple(dimensions))
+        """The space of these dimensions, ordered by id so that the order catalogs are
+        listed in never changes a result."""
+        return cls(tuple(sorted(dimensions, key=lambda d: d.id)))
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -126,7 +128,11 @@ def subtract(box: Masks, cut: Masks) -> list[Masks]:
     return out
 
 
-def covered(box: Masks, covers: Iterable[Masks], limit: int = 4096) -> bool | None:
+COVER_LIMIT = 4096
+"""How many pieces :func:`covered` may cut a box into before it gives up."""
+
+
+def covered(box: Masks, covers: Iterable[Masks], limit: int = COVER_LIMIT) -> bool | None:
     """Whether the union of ``covers`` contains ``box``; None if it would take more
     than ``limit`` pieces to decide (the caller then treats it as not covered)."""
     pieces = [box]

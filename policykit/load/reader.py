@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import os
 import re
+import sys
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -46,29 +48,96 @@ def unpack(pos: int) -> tuple[int, int]:
     return pos >> _COL_BITS, pos & _COL_MASK
 
 
+# Positions are kept for every key, value and item, but read only to report a finding.
+# Two dicts of positions per mapping took more memory than the mappings themselves, so
+# each document keeps its positions in one flat array of packed ints, and each mapping
+# or sequence knows where its run starts. A mapping's run is its own position, then the
+# key's and the value's position of each entry, in key order; a sequence's run is its
+# own position, then each item's. Where every line of a file is shorter than 4095
+# characters and the file has fewer than 2**20, a position fits in 32 bits (line << 12 |
+# column) and the array holds those (typecode "I"); otherwise the packing of `pack`.
+_NARROW_BITS = 12
+_NARROW_MASK = (1 << _NARROW_BITS) - 1
+_NARROW = "I" if array("I").itemsize == 4 else ""
+_LONG_LINE = re.compile(f"[^\n\r\x85\u2028\u2029]{{{_NARROW_MASK}}}")
+
+
+def _packing(text: str) -> tuple[str, int]:
+    """The array typecode and the column bits for the positions of ``text``: narrow
+    when no line reaches column 4095 (a value may start just past a line's end) and
+    there are fewer lines than 2**20 (there are at most as many as characters, plus 1)."""
+    if _NARROW and len(text) + 1 < 1 << (32 - _NARROW_BITS) and not _LONG_LINE.search(text):
+        return _NARROW, _NARROW_BITS
+    return "Q", _COL_BITS
+
+
+def _position(at: array[int], index: int) -> int:
+    """Entry ``index`` of a positions array, in the public packing of :func:`pack`."""
+    pos = at[index]
+    if at.typecode == _NARROW:
+        return (pos >> _NARROW_BITS) << _COL_BITS | (pos & _NARROW_MASK)
+    return pos
+
+
 class YMap(dict[str, Any]):
-    """A mapping read from YAML; ``kpos``/``vpos`` hold each key's and value's position."""
+    """A mapping read from YAML that knows where its keys and values stand.
 
-    __slots__ = ("kpos", "pos", "vpos")
+    ``pos`` is where the mapping starts; ``kpos``/``vpos`` map each key to the
+    position of the key and of its value (built on request: to look one up, use
+    :meth:`key_position` and :meth:`value_position`).
+    """
 
-    def __init__(self, pos: int) -> None:
-        super().__init__()
-        self.pos = pos
-        self.kpos: dict[str, int] = {}
-        self.vpos: dict[str, int] = {}
+    __slots__ = ("_at", "_base")
+
+    _at: array[int]
+    _base: int
+
+    @property
+    def pos(self) -> int:
+        return _position(self._at, self._base)
+
+    @property
+    def kpos(self) -> dict[str, int]:
+        at, base = self._at, self._base + 1
+        return {k: _position(at, base + 2 * i) for i, k in enumerate(self)}
+
+    @property
+    def vpos(self) -> dict[str, int]:
+        at, base = self._at, self._base + 2
+        return {k: _position(at, base + 2 * i) for i, k in enumerate(self)}
+
+    def key_position(self, key: str) -> int:
+        return _position(self._at, self._base + 1 + 2 * self._index(key))
+
+    def value_position(self, key: str) -> int:
+        return _position(self._at, self._base + 2 + 2 * self._index(key))
+
+    def _index(self, key: str) -> int:
+        if key not in self:
+            raise KeyError(key)
+        return list(self).index(key)
 
 
 class YSeq(tuple[Any, ...]):
-    """A sequence read from YAML; ``ipos`` holds each item's position."""
+    """A sequence read from YAML; ``pos`` is where it starts, ``ipos`` where each item
+    does (to look one up, use :meth:`item_position`)."""
 
-    pos: int
-    ipos: tuple[int, ...]
+    _at: array[int]
+    _base: int
 
-    def __new__(cls, items: list[Any], pos: int, ipos: list[int]) -> YSeq:
-        seq = super().__new__(cls, items)
-        seq.pos = pos
-        seq.ipos = tuple(ipos)
-        return seq
+    @property
+    def pos(self) -> int:
+        return _position(self._at, self._base)
+
+    @property
+    def ipos(self) -> tuple[int, ...]:
+        base = self._base + 1
+        return tuple(_position(self._at, base + i) for i in range(len(self)))
+
+    def item_position(self, index: int) -> int:
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return _position(self._at, self._base + 1 + index)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +252,7 @@ def parse(text: str, file: str, limits: Limits | None = None) -> Document:
             ]
         )
     try:
-        data = _Builder(file, limits).build(yaml.parse(text, Loader=_FastLoader))
+        data = _Builder(file, limits, *_packing(text)).build(yaml.parse(text, Loader=_FastLoader))
     except yaml.MarkedYAMLError as exc:
         raise PolicykitError([_syntax_error(exc, file, text)]) from None
     except yaml.reader.ReaderError as exc:
@@ -232,26 +301,36 @@ def _syntax_error(exc: yaml.MarkedYAMLError, file: str, text: str) -> Diagnostic
     return diag(code, message, file, line, col)
 
 
-class _Frame:
-    __slots__ = ("anchor", "ipos", "items", "key", "kpos", "node", "pos", "size")
+# Resolved plain scalars by their text. Policy files repeat the same few values
+# (behavior ids, dimension values, probabilities) thousands of times; resolving each
+# runs several regular expressions, and sharing the result also shares the string.
+# Every value is immutable (str, int, float, bool, None, date), so sharing is safe.
+# Bounded, since a long run meets any number of distinct values; long texts (prose)
+# rarely repeat and are not kept.
+_SCALARS: dict[str, Any] = {}
+_SCALARS_MAX = 8192
+_SCALAR_TEXT_MAX = 64
+_MISSING = object()
 
-    def __init__(self, node: YMap | None, pos: int, anchor: Any) -> None:
-        self.node = node  # the YMap being filled, or None for a sequence
-        self.anchor = anchor  # the start event, when it declares an anchor
-        self.items: list[Any] = []
-        self.ipos: list[int] = []
-        self.key: str | None = None
-        self.kpos = 0
-        self.pos = pos
-        self.size = 1
+_ScalarEvent = yaml.ScalarEvent
+_MappingStartEvent = yaml.MappingStartEvent
+_MappingEndEvent = yaml.MappingEndEvent
+_SequenceStartEvent = yaml.SequenceStartEvent
+_SequenceEndEvent = yaml.SequenceEndEvent
+_AliasEvent = yaml.AliasEvent
+_DocumentStartEvent = yaml.DocumentStartEvent
 
 
 class _Builder:
     """Turns a parser event stream into YMap/YSeq values, enforcing the limits."""
 
-    def __init__(self, file: str, limits: Limits) -> None:
+    def __init__(
+        self, file: str, limits: Limits, typecode: str = "Q", col_bits: int = _COL_BITS
+    ) -> None:
         self.file = file
         self.limits = limits
+        self.typecode = typecode
+        self.col_bits = col_bits
         self.anchors: dict[str, tuple[Any, int]] = {}
         self.alias_count = 0
         self.alias_nodes = 0
@@ -261,42 +340,118 @@ class _Builder:
         return PolicykitError([diag(code, message, self.file, line, col, **kw)])
 
     def build(self, events: Iterator[Any]) -> YMap:
-        root: Any = None
+        """The document's root mapping.
+
+        This loop runs once per event, tens of events per rule, and is most of the
+        time `validate` takes on a large project, so it keeps the collection being
+        filled in local variables (saved on ``stack`` while a nested one is open)
+        and leaves only rare cases and errors to methods.
+        """
+        max_depth = self.limits.max_depth
+        scalars = _SCALARS
+        intern = sys.intern
+        positions: array[int] = array(self.typecode)
+        line_unit = 1 << self.col_bits
+        first = line_unit + 1  # line 1, column 1: the parser counts both from 0
+        root: YMap | None = None
         documents = 0
-        stack: list[_Frame] = []
+        stack: list[tuple[Any, ...]] = []
+        # The collection being filled: a mapping (``node``) or a sequence's items
+        # (``items``), neither at the top level; ``run`` is its own position, then the
+        # positions of what it holds; ``key`` the key waiting for its value; ``size``
+        # how many values it holds, counted as an alias would expand them.
+        node: YMap | None = None
+        items: list[Any] | None = None
+        run: list[int] = []
+        key: str | None = None
+        size = 0
+        anchor: Any = None  # the start event, when it declares an anchor
         for event in events:
-            cls = type(event)
-            if cls is yaml.ScalarEvent:
-                self.check_tag(event)
-                value = self.scalar(event)
+            cls = event.__class__
+            if cls is _ScalarEvent:
+                if event.tag is not None:
+                    raise self.tag_error(event)
+                text = event.value
+                if event.style:  # quoted or block scalar: always a string
+                    value = text
+                else:
+                    value = scalars.get(text, _MISSING)
+                    if value is _MISSING:
+                        value = self.scalar(event)
                 if event.anchor is not None:
                     self.anchor(event, value, 1)
-                root = self.add(stack, value, event, 1, 0)
-            elif cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
-                self.check_tag(event)
-                if len(stack) >= self.limits.max_depth:
+                mark = event.start_mark
+                pos = mark.line * line_unit + mark.column + first
+                if node is not None:
+                    if key is None:
+                        # A key is a name: `no:` or `1.10:` mean the text the user wrote.
+                        key = intern(text)
+                        if key in node:
+                            raise self.duplicate(node, run, key, mark)
+                    else:
+                        node[key] = value
+                        key = None
+                elif items is not None:
+                    items.append(value)
+                else:
+                    root = self.add(value, mark, 0)
+                run.append(pos)
+                size += 1
+            elif cls is _MappingEndEvent or cls is _SequenceEndEvent:
+                value = node if node is not None else YSeq(items)  # type: ignore[arg-type]
+                value._at = positions
+                value._base = len(positions)
+                positions.extend(run)
+                pos = run[0]
+                inner = size
+                inner_anchor = anchor
+                node, items, run, key, size, anchor = stack.pop()
+                if inner_anchor is not None:
+                    self.anchor(inner_anchor, value, inner)
+                if node is not None:
+                    if key is None:
+                        raise self.not_a_key(pos)
+                    node[key] = value
+                    key = None
+                elif items is not None:
+                    items.append(value)
+                else:
+                    root = self.add(value, event.start_mark, pos)
+                run.append(pos)
+                size += inner
+            elif cls is _MappingStartEvent or cls is _SequenceStartEvent:
+                if event.tag is not None:
+                    raise self.tag_error(event)
+                if len(stack) >= max_depth:
                     raise self.fail(
-                        "PK107",
-                        f"nesting deeper than {self.limits.max_depth} levels",
-                        event.start_mark,
+                        "PK107", f"nesting deeper than {max_depth} levels", event.start_mark
                     )
                 mark = event.start_mark
-                pos = pack(mark.line + 1, mark.column + 1)
-                node = YMap(pos) if cls is yaml.MappingStartEvent else None
-                stack.append(_Frame(node, pos, event if event.anchor is not None else None))
-            elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
-                frame = stack.pop()
-                value = (
-                    frame.node
-                    if frame.node is not None
-                    else YSeq(frame.items, frame.pos, frame.ipos)
-                )
-                if frame.anchor is not None:
-                    self.anchor(frame.anchor, value, frame.size)
-                root = self.add(stack, value, event, frame.size, frame.pos)
-            elif cls is yaml.AliasEvent:
-                root = self.alias(stack, event)
-            elif cls is yaml.DocumentStartEvent:
+                stack.append((node, items, run, key, size, anchor))
+                if cls is _MappingStartEvent:
+                    node, items = YMap(), None
+                else:
+                    node, items = None, []
+                run = [mark.line * line_unit + mark.column + first]
+                key = None
+                size = 1
+                anchor = event if event.anchor is not None else None
+            elif cls is _AliasEvent:
+                mark = event.start_mark
+                value, inner = self.alias(event)
+                pos = mark.line * line_unit + mark.column + first
+                if node is not None:
+                    if key is None:
+                        raise self.not_a_key(pos)
+                    node[key] = value
+                    key = None
+                elif items is not None:
+                    items.append(value)
+                else:
+                    root = self.add(value, mark, 0)
+                run.append(pos)
+                size += inner
+            elif cls is _DocumentStartEvent:
                 documents += 1
                 if documents > 1:
                     raise self.fail(
@@ -308,43 +463,50 @@ class _Builder:
             raise PolicykitError(
                 [diag("PK110", "the file is empty; expected a mapping", self.file)]
             )
-        return root  # type: ignore[no-any-return]
+        return root
 
-    def check_tag(self, event: Any) -> None:
-        if event.tag is not None:
-            # Name the tag as written: !!python/... rather than tag:yaml.org,2002:python/...
-            tag = re.sub(r"^tag:yaml\.org,2002:", "!!", event.tag)
-            raise self.fail(
-                "PK105",
-                f"explicit tag {tag!r} is not allowed",
-                event.start_mark,
-                hint="policykit files are plain data; remove the tag",
-            )
+    def tag_error(self, event: Any) -> PolicykitError:
+        # Name the tag as written: !!python/... rather than tag:yaml.org,2002:python/...
+        tag = re.sub(r"^tag:yaml\.org,2002:", "!!", event.tag)
+        return self.fail(
+            "PK105",
+            f"explicit tag {tag!r} is not allowed",
+            event.start_mark,
+            hint="policykit files are plain data; remove the tag",
+        )
 
     def scalar(self, event: Any) -> Any:
-        if event.style:  # quoted or block scalar: always a string
-            return event.value
-        tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, (True, False))  # type: ignore[no-untyped-call]
+        """A plain scalar's value, resolved as the safe loader would (and remembered)."""
+        text = event.value
+        tag = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
         if tag == _STR_TAG:
-            return event.value
-        if tag == _NULL_TAG:
-            return None
-        # Call the scalar constructor directly: construct_object would keep every node
-        # in the shared constructor's cache for good. `=` and `<<` have none: text.
-        construct = _CONSTRUCTOR.yaml_constructors.get(tag)
-        if construct is None:
-            return event.value
-        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
-        try:
-            return construct(_CONSTRUCTOR, node)
-        except (ValueError, OverflowError) as exc:  # 2024-02-30, 0x_
-            kind = tag.rsplit(":", 1)[-1]
-            raise self.fail(
-                "PK101",
-                f"{event.value!r} is not a valid {kind}: {exc}",
-                event.start_mark,
-                hint=f"quote it if it is text: '{event.value}'",
-            ) from None
+            value = text
+        elif tag == _NULL_TAG:
+            value = None
+        else:
+            # Call the scalar constructor directly: construct_object would keep every
+            # node in the shared constructor's cache for good. `=` and `<<` have none:
+            # text.
+            construct = _CONSTRUCTOR.yaml_constructors.get(tag)
+            if construct is None:
+                value = text
+            else:
+                node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark)
+                try:
+                    value = construct(_CONSTRUCTOR, node)
+                except (ValueError, OverflowError) as exc:  # 2024-02-30, 0x_
+                    kind = tag.rsplit(":", 1)[-1]
+                    raise self.fail(
+                        "PK101",
+                        f"{text!r} is not a valid {kind}: {exc}",
+                        event.start_mark,
+                        hint=f"quote it if it is text: '{text}'",
+                    ) from None
+        if len(text) <= _SCALAR_TEXT_MAX:
+            if len(_SCALARS) >= _SCALARS_MAX:
+                _SCALARS.clear()
+            _SCALARS[text] = value
+        return value
 
     def count_alias(self, mark: Any) -> None:
         self.alias_count += 1
@@ -357,7 +519,8 @@ class _Builder:
         self.count_alias(event.start_mark)
         self.anchors[event.anchor] = (value, size)
 
-    def alias(self, stack: list[_Frame], event: Any) -> Any:
+    def alias(self, event: Any) -> tuple[Any, int]:
+        """The anchored value an alias stands for, and how many values it holds."""
         self.count_alias(event.start_mark)
         if event.anchor not in self.anchors:
             raise self.fail("PK101", f"unknown alias *{event.anchor}", event.start_mark)
@@ -369,56 +532,41 @@ class _Builder:
                 f"aliases expand to more than {self.limits.max_alias_nodes} values",
                 event.start_mark,
             )
-        return self.add(stack, value, event, size, 0)
+        return value, size
 
-    def add(self, stack: list[_Frame], value: Any, event: Any, size: int, pos: int) -> Any:
-        """Put a finished value into the enclosing collection; returns the root."""
-        mark = event.start_mark
-        if not stack:
-            if not isinstance(value, YMap):
-                line, col = unpack(pos) if pos else (mark.line + 1, mark.column + 1)
-                raise PolicykitError(
-                    [
-                        diag(
-                            "PK110",
-                            "the document is not a mapping of keys to values",
-                            self.file,
-                            line,
-                            col,
-                        )
-                    ]
-                )
-            return value
-        frame = stack[-1]
-        frame.size += size
-        if not pos:
-            pos = pack(mark.line + 1, mark.column + 1)
-        node = frame.node
-        if node is None:
-            frame.items.append(value)
-            frame.ipos.append(pos)
-        elif frame.key is None:
-            if type(event) is not yaml.ScalarEvent:
-                line, col = unpack(pos)  # where the key starts, not where it ends
-                raise PolicykitError(
-                    [diag("PK115", "mapping keys must be plain strings", self.file, line, col)]
-                )
-            # A key is a name: `no:` or `1.10:` mean the text the user wrote.
-            key = event.value
-            if key in node:
-                first_line, first_col = unpack(node.kpos[key])
-                raise self.fail(
-                    "PK104",
-                    f"duplicate key {key!r} (first defined at line {first_line})",
-                    mark,
-                    related=(Related("first defined here", self.file, first_line, first_col),),
-                )
-            frame.key = key
-            frame.kpos = pos
-        else:
-            key = frame.key
-            node[key] = value
-            node.kpos[key] = frame.kpos
-            node.vpos[key] = pos
-            frame.key = None
-        return None
+    def add(self, value: Any, mark: Any, pos: int) -> YMap:
+        """The finished top-level value, which must be a mapping; ``pos`` is where a
+        collection started (0 for a scalar or alias: then ``mark``)."""
+        if not isinstance(value, YMap):
+            line, col = self.unpack(pos) if pos else (mark.line + 1, mark.column + 1)
+            raise PolicykitError(
+                [
+                    diag(
+                        "PK110",
+                        "the document is not a mapping of keys to values",
+                        self.file,
+                        line,
+                        col,
+                    )
+                ]
+            )
+        return value
+
+    def unpack(self, pos: int) -> tuple[int, int]:
+        """A position packed as this document's array holds them."""
+        return pos >> self.col_bits, pos & ((1 << self.col_bits) - 1)
+
+    def not_a_key(self, pos: int) -> PolicykitError:
+        line, col = self.unpack(pos)  # where the key starts, not where it ends
+        return PolicykitError(
+            [diag("PK115", "mapping keys must be plain strings", self.file, line, col)]
+        )
+
+    def duplicate(self, node: YMap, run: list[int], key: str, mark: Any) -> PolicykitError:
+        first_line, first_col = self.unpack(run[1 + 2 * list(node).index(key)])
+        return self.fail(
+            "PK104",
+            f"duplicate key {key!r} (first defined at line {first_line})",
+            mark,
+            related=(Related("first defined here", self.file, first_line, first_col),),
+        )

@@ -46,10 +46,10 @@ def locate(document: Document, loc: Sequence[str | int], *, key: bool = False) -
     last = len(loc) - 1
     for i, part in enumerate(loc):
         if isinstance(node, YMap) and isinstance(part, str) and part in node:
-            pos = node.kpos[part] if key and i == last else node.vpos[part]
+            pos = node.key_position(part) if key and i == last else node.value_position(part)
             node = node[part]
         elif isinstance(node, YSeq) and isinstance(part, int) and 0 <= part < len(node):
-            pos = node.ipos[part]
+            pos = node.item_position(part)
             node = node[part]
         else:
             break

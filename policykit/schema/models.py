@@ -63,9 +63,24 @@ def _one_or_many(value: Any) -> Any:
     return value
 
 
+_VALUE_LISTS: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _shared(values: tuple[str, ...]) -> tuple[str, ...]:
+    """One copy of each list of values: a few dozen lists recur in thousands of rules'
+    scopes, and a tuple per rule and dimension was a tenth of a rule's memory."""
+    shared = _VALUE_LISTS.get(values)
+    if shared is None:
+        if len(_VALUE_LISTS) >= 4096:  # lists are few; never grow without bound
+            return values
+        shared = _VALUE_LISTS[values] = values
+    return shared
+
+
 OneOrManyValues = Annotated[
     tuple[Value, ...],
     BeforeValidator(_one_or_many, json_schema_input_type=Value | list[Value]),
+    AfterValidator(_shared),
 ]
 OneOrManyIds = Annotated[
     Annotated[tuple[Id, ...], Field(min_length=1)],
@@ -84,6 +99,26 @@ def _check_distribution(value: dict[str, float]) -> dict[str, float]:
             {"total": round(total, 9)},
         )
     return value
+
+
+_FIELDS_SETS: dict[frozenset[str], set[str]] = {}
+
+
+def _share_fields_set(model: BaseModel) -> None:
+    """Let instances that set the same fields share one record of which they set.
+
+    Pydantic keeps a set per instance (about 200 bytes, a tenth of a rule's memory).
+    A frozen model's set never changes, and pydantic copies it before changing a copy,
+    so sharing it is invisible. Called by validators of models made once per rule.
+    """
+    fields = model.__pydantic_fields_set__
+    key = frozenset(fields)
+    shared = _FIELDS_SETS.get(key)
+    if shared is None:
+        if len(_FIELDS_SETS) >= 1024:  # combinations are few; never grow without bound
+            return
+        shared = _FIELDS_SETS[key] = fields
+    object.__setattr__(model, "__pydantic_fields_set__", shared)
 
 
 class _Model(BaseModel):
@@ -224,6 +259,7 @@ class Bound(_Model):
             raise PydanticCustomError(
                 "bound_order", "min {min} is above max {max}", {"min": self.min, "max": self.max}
             )
+        _share_fields_set(self)
         return self
 
 
@@ -298,6 +334,11 @@ class Rule(_Model):
             raise PydanticCustomError(
                 "inconsistent", "within limits an adjustment: give adjustable_by too", {}
             )
+        # Every rule's directive is asked for, so fill the cached properties now, as
+        # their first use would: cached_property takes a lock on each first use.
+        self.__dict__["directive"] = given[0]
+        self.__dict__["hard"] = given[0] in HARD_DIRECTIVES
+        _share_fields_set(self)
         return self
 
     @cached_property

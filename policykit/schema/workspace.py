@@ -9,11 +9,11 @@ may not claim to speak for a stakeholder other than the one the project binds it
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, TypeVar, cast
+from typing import TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 
@@ -170,15 +170,14 @@ class _Checker:
         self,
         what: str,
         name: str,
-        choices: Iterable[str],
+        choices: Collection[str],
         document: Document,
         path: tuple[str | int, ...],
         *,
         key: bool = False,
         context: str = "",
     ) -> bool:
-        pool = list(choices)
-        if name in pool:
+        if name in choices:
             return True
         self.add(
             "PK207",
@@ -186,7 +185,7 @@ class _Checker:
             document,
             path,
             key=key,
-            hint=suggest(name, pool),
+            hint=suggest(name, choices),
         )
         return False
 
@@ -201,10 +200,11 @@ def _outcome_refs(rule: Rule | Grant) -> Iterator[tuple[str, tuple[str | int, ..
         if rule.forbid is not None:
             for i, o in enumerate(rule.forbid):
                 yield o, ("forbid", i), False
-        for field in ("bounds", "target"):
-            for o in cast(Mapping[str, Any], getattr(rule, field) or {}):
-                yield o, (field, o), True
-    for o in rule.within or {}:
+        for o in rule.bounds or ():
+            yield o, ("bounds", o), True
+        for o in rule.target or ():
+            yield o, ("target", o), True
+    for o in rule.within or ():
         yield o, ("within", o), True
 
 
@@ -398,21 +398,23 @@ def _check_scope(
     base: tuple[str | int, ...],
     dimensions: Mapping[str, Dimension],
 ) -> None:
+    # Runs for every rule: names that resolve cost a lookup, only misses a report.
     for dim_id, values in when.items():
-        if not check.reference(
-            "dimension", dim_id, dimensions, doc, (*base, "when", dim_id), key=True
-        ):
+        dim = dimensions.get(dim_id)
+        if dim is None:
+            check.reference("dimension", dim_id, dimensions, doc, (*base, "when", dim_id), key=True)
             continue
-        allowed = dimensions[dim_id].values
+        allowed = dim.values
         for j, value in enumerate(values):
-            check.reference(
-                "value",
-                value,
-                allowed,
-                doc,
-                (*base, "when", dim_id, j),
-                context=f" of dimension {dim_id!r}",
-            )
+            if value not in allowed:
+                check.reference(
+                    "value",
+                    value,
+                    allowed,
+                    doc,
+                    (*base, "when", dim_id, j),
+                    context=f" of dimension {dim_id!r}",
+                )
 
 
 def _satisfiable(rule: Rule, outcomes: list[str]) -> bool:
@@ -463,31 +465,37 @@ def _check_policy(
         (r, ("rules", i)) for i, r in enumerate(pf.model.rules)
     ]
     items += [(g, ("grants", i)) for i, g in enumerate(pf.model.grants)]
+    # Runs for every rule: names that resolve cost a lookup, only misses a report.
     for item, base in items:
         if isinstance(item, Rule):
             check.unique("rule", seen_rules, item.id, doc, (*base, "id"))
-            check_lower(item.adjustable_by, (*base, "adjustable_by"))
+            if item.adjustable_by:
+                check_lower(item.adjustable_by, (*base, "adjustable_by"))
             for j, example in enumerate(item.examples):
                 _check_placeholders(check, example, doc, (*base, "examples", j), dimensions)
         else:
             check_lower(item.to, (*base, "to"))
-        if not check.reference("behavior", item.behavior, behaviors, doc, (*base, "behavior")):
+        behavior = behaviors.get(item.behavior)
+        if behavior is None:
+            check.reference("behavior", item.behavior, behaviors, doc, (*base, "behavior"))
             continue
-        _check_scope(check, item.when, doc, base, dimensions)
-        outcomes = behaviors[item.behavior].outcomes
-        known = [
-            check.reference(
-                "outcome",
-                outcome,
-                outcomes,
-                doc,
-                (*base, *path),
-                key=key,
-                context=f" of behavior {item.behavior!r}",
-            )
-            for outcome, path, key in _outcome_refs(item)
-        ]
-        if isinstance(item, Rule) and all(known) and not _satisfiable(item, list(outcomes)):
+        if item.when:
+            _check_scope(check, item.when, doc, base, dimensions)
+        outcomes = behavior.outcomes
+        known = True
+        for outcome, path, key in _outcome_refs(item):
+            if outcome not in outcomes:
+                check.reference(
+                    "outcome",
+                    outcome,
+                    outcomes,
+                    doc,
+                    (*base, *path),
+                    key=key,
+                    context=f" of behavior {item.behavior!r}",
+                )
+                known = False
+        if isinstance(item, Rule) and known and not _satisfiable(item, list(outcomes)):
             check.add(
                 "PK213",
                 f"rule {item.id!r} cannot hold on its own: no distribution over "

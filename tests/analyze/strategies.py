@@ -21,12 +21,12 @@ BOUNDS = [(0.0, 0.2), (0.1, 0.5), (0.5, 1.0), (0.0, 0.0), (1.0, 1.0), (0.3, 0.3)
 
 
 @st.composite
-def scopes(draw: st.DrawFn) -> dict[str, list[str]]:
+def scopes(draw: st.DrawFn, allow_empty: bool = True) -> dict[str, list[str]]:
     when: dict[str, list[str]] = {}
     for dim, values in DIMS.items():
         if draw(st.integers(0, 2)) == 0:
             picked = draw(st.lists(st.sampled_from(values), max_size=2, unique=True))
-            if picked or draw(st.integers(0, 9)) == 0:  # an empty list, rarely
+            if picked or (allow_empty and draw(st.integers(0, 9)) == 0):  # empty, rarely
                 when[dim] = picked
     return when
 
@@ -45,11 +45,17 @@ def bounds(draw: st.DrawFn, outcomes: list[str]) -> dict[str, dict[str, float]]:
 
 
 @st.composite
-def rules(draw: st.DrawFn, index: int, stakeholder: str, ranks: dict[str, int]) -> dict[str, Any]:
+def rules(
+    draw: st.DrawFn,
+    index: int,
+    stakeholder: str,
+    ranks: dict[str, int],
+    compilable: bool = False,
+) -> dict[str, Any]:
     behavior = draw(st.sampled_from(sorted(BEHAVIORS)))
     outcomes = BEHAVIORS[behavior]
     rule: dict[str, Any] = {"id": f"{stakeholder}-{index}", "behavior": behavior}
-    when = draw(scopes())
+    when = draw(scopes(allow_empty=not compilable))
     if when:
         rule["when"] = when
     kind = draw(st.sampled_from(["require", "forbid", "bounds", "target", "prefer"]))
@@ -89,19 +95,24 @@ def rules(draw: st.DrawFn, index: int, stakeholder: str, ranks: dict[str, int]) 
 
 
 @st.composite
-def projects(draw: st.DrawFn) -> dict[str, Any]:
-    """A project as {file name: document}."""
-    ranks = {"society": 3, "developer": draw(st.sampled_from([2, 3])), "deployer": 2, "user": 1}
+def projects(draw: st.DrawFn, compilable: bool = False) -> dict[str, Any]:
+    """A project as {file name: document}. With ``compilable``, the shapes that are
+    errors by design are rarer (distinct ranks, fewer rules, no empty scopes, no grants),
+    so most projects compile."""
+    if compilable:
+        ranks = {"society": 4, "developer": 3, "deployer": 2, "user": 1}
+    else:
+        ranks = {"society": 3, "developer": draw(st.sampled_from([2, 3])), "deployer": 2, "user": 1}
     policies = {}
     for stakeholder in STAKEHOLDERS:
-        n = draw(st.integers(0, 7))
+        n = draw(st.integers(0, 4 if compilable else 7))
         policy: dict[str, Any] = {
             "apiVersion": "policykit/v1",
             "kind": "Policy",
             "metadata": {"name": f"{stakeholder}-policy"},
-            "rules": [draw(rules(i, stakeholder, ranks)) for i in range(n)],
+            "rules": [draw(rules(i, stakeholder, ranks, compilable)) for i in range(n)],
         }
-        if stakeholder == "deployer" and draw(st.booleans()):
+        if stakeholder == "deployer" and not compilable and draw(st.booleans()):
             behavior = draw(st.sampled_from(sorted(BEHAVIORS)))
             grant: dict[str, Any] = {"behavior": behavior, "to": ["user"]}
             if draw(st.booleans()):

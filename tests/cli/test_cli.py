@@ -487,8 +487,11 @@ def test_schema_write(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
         "wrote out/project.schema.json",
         "wrote out/catalog.schema.json",
         "wrote out/policy.schema.json",
+        "wrote out/spec.schema.json",
     ]
     assert json.loads((root / "out/catalog.schema.json").read_text()) == json_schema("catalog")
+    code, out, _ = run(capsys, "schema", "--kind", "policy", "--write", "one")
+    assert out.splitlines() == ["wrote one/policy.schema.json"]
 
 
 def test_codes_list(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,177 @@
+"""Likelihood-mode throughput: policykit vs a naive loop vs lm-evaluation-harness.
+
+All three score the same continuations (every exemplar of every outcome) of the same
+cases with the same model, one after the other in this process:
+
+- policykit: ``LikelihoodBackend.estimate`` (tokenization, batching, the prompt computed
+  once per case and its key/value cache reused, P_model per case);
+- naive: one forward pass per continuation over prompt + continuation, batch size 1;
+- lm-eval: ``HFLM._loglikelihood_tokens`` on the very same token ids (so lm-eval's own
+  tokenization is not even timed), at the same batch size.
+
+The methods take turns on slices of the cases, so that a change in the machine's load
+during the run weighs on all three alike.
+
+It prints cases per second for each, the ratios, policykit's own overhead (its wall time
+outside model calls, as a share of the model's time), and the largest difference between
+the three methods' log-likelihoods.
+
+    python bench/eval_throughput.py                 # bundled SmolLM2, 12 cases
+    python bench/eval_throughput.py --cases 24 --batch-size 8 --model path/to/model
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def naive_scores(model: Any, encoded: list[Any]) -> list[float]:
+    import torch
+
+    out = []
+    with torch.inference_mode():
+        for enc in encoded:
+            for cont in enc.continuations:
+                ids = torch.tensor([list(enc.prompt) + list(cont)])
+                logprobs = torch.log_softmax(model(input_ids=ids).logits[0].float(), dim=-1)
+                start = len(enc.prompt)
+                targets = torch.tensor(cont)
+                positions = torch.arange(start - 1, start - 1 + len(cont))
+                out.append(float(logprobs[positions, targets].sum()))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default=None, help="model folder, .gguf, or hub id")
+    parser.add_argument("--project", default=str(REPO / "examples" / "health_assistant"))
+    parser.add_argument("--cases", type=int, default=12)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3, help="turns the methods take")
+    parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--skip-lm-eval", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    from policykit.compile import compile_project
+    from policykit.evaluate.cases import load_cases
+    from policykit.evaluate.likelihood import LikelihoodBackend, LikelihoodScorer
+    from policykit.evaluate.models import load_causal_lm, resolve_model
+
+    spec = compile_project(args.project).spec
+    assert spec is not None, "the project does not compile"
+    cases = list(load_cases(spec, limit=args.cases))
+    loaded = load_causal_lm(resolve_model(args.model), "cpu")
+    model, tokenizer = loaded.model, loaded.tokenizer
+    scorer = LikelihoodScorer(model, tokenizer, batch_size=args.batch_size)
+    encoded = [scorer.encode(c) for c in cases]
+    continuations = sum(len(e.continuations) for e in encoded)
+    prompt_tokens = sum(len(e.prompt) for e in encoded) / len(encoded)
+    cont_tokens = sum(len(c) for e in encoded for c in e.continuations) / continuations
+    print(
+        f"{len(cases)} cases, {continuations} continuations; mean prompt {prompt_tokens:.0f} "
+        f"tokens, mean continuation {cont_tokens:.1f} tokens; model {loaded.name}; "
+        f"batch size {args.batch_size}; torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads, {platform.processor() or platform.machine()}"
+    )
+    with torch.inference_mode():  # warm-up: first calls allocate
+        model(input_ids=torch.tensor([list(encoded[0].prompt)]))
+
+    # The three methods take turns on slices of the cases (policykit, naive, lm-eval,
+    # then the next slice), so a change in the machine's load during the run falls on
+    # all three alike.
+    hflm = None
+    if not args.skip_lm_eval:
+        from lm_eval.models.huggingface import HFLM
+
+        hflm = HFLM(
+            pretrained=model,
+            tokenizer=tokenizer,
+            batch_size=args.batch_size,
+            device="cpu",
+            add_bos_token=False,
+        )
+    backend = LikelihoodBackend(scorer, model_name=loaded.name, device="cpu")
+    seconds = {"policykit": 0.0, "naive": 0.0, "lm_eval": 0.0}
+    scores: dict[str, list[float]] = {"policykit": [], "naive": [], "lm_eval": []}
+    model_seconds = 0.0
+    step = max(args.batch_size, -(-len(cases) // args.rounds))
+    for start in range(0, len(cases), step):
+        part = cases[start : start + step]
+        part_encoded = encoded[start : start + step]
+        before = scorer.model_seconds
+        started = time.perf_counter()
+        estimates = backend.estimate(part, lambda n: None)
+        seconds["policykit"] += time.perf_counter() - started
+        model_seconds += scorer.model_seconds - before
+        # in encode()'s order: outcomes in case order, each outcome's exemplars in order
+        scores["policykit"] += [
+            s.logprob
+            for est, case in zip(estimates, part, strict=True)
+            for o in case.outcome_ids
+            for s in (est.exemplars or {})[o]
+        ]
+        if not args.skip_naive:
+            started = time.perf_counter()
+            scores["naive"] += naive_scores(model, part_encoded)
+            seconds["naive"] += time.perf_counter() - started
+        if hflm is not None:
+            requests = [
+                (("", ""), list(e.prompt), list(c)) for e in part_encoded for c in e.continuations
+            ]
+            started = time.perf_counter()
+            scores["lm_eval"] += [
+                ll for ll, _ in hflm._loglikelihood_tokens(requests, disable_tqdm=True)
+            ]
+            seconds["lm_eval"] += time.perf_counter() - started
+
+    ours_wall = seconds["policykit"]
+    figures: dict[str, Any] = {
+        "cases": len(cases),
+        "continuations": continuations,
+        "policykit": {
+            "seconds": ours_wall,
+            "cases_per_s": len(cases) / ours_wall,
+            "model_seconds": model_seconds,
+            "overhead": (ours_wall - model_seconds) / model_seconds,
+        },
+    }
+    print(
+        f"policykit   {ours_wall:8.1f} s  {len(cases) / ours_wall:7.3f} cases/s  "
+        f"(model {model_seconds:.1f} s; policykit overhead {figures['policykit']['overhead']:.1%})"
+    )
+    for name, label, skipped in (
+        ("naive", "naive      ", args.skip_naive),
+        ("lm_eval", "lm-eval    ", args.skip_lm_eval),
+    ):
+        if skipped:
+            continue
+        wall = seconds[name]
+        diff = max(abs(a - b) for a, b in zip(scores["policykit"], scores[name], strict=True))
+        figures[name] = {
+            "seconds": wall,
+            "cases_per_s": len(cases) / wall,
+            "speedup": wall / ours_wall,
+            "max_abs_diff": diff,
+        }
+        print(
+            f"{label} {wall:8.1f} s  {len(cases) / wall:7.3f} cases/s  "
+            f"-> policykit is {wall / ours_wall:.2f}x  (max |Δ loglik| {diff:.1e})"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""Evaluate: estimate ``P_model(y | x)`` for a real model on a spec's cases and measure
+how far it is from ``P_intended(y | x)``.
+
+    spec ──▶ cases ──▶ backend.estimate ──▶ metrics ──▶ results.json + report.html
+
+Importing this package imports neither torch nor transformers: the built-in backends
+load them when their factory is called (``get_backend(name)(options)``).
+"""
+
+from __future__ import annotations
+
+from policykit.evaluate.backend import (
+    ENTRY_POINT_GROUP,
+    Backend,
+    BackendFactory,
+    Estimate,
+    EvalOptions,
+    backend_names,
+    builtin_backends,
+    get_backend,
+)
+from policykit.evaluate.cases import Case, Outcome, from_eval_case, load_cases
+from policykit.evaluate.errors import EvalError, MissingDependency
+from policykit.evaluate.metrics import EPSILON, CaseMetrics, aggregate, case_metrics
+from policykit.evaluate.results import RESULTS_VERSION, Results, results_json_schema
+from policykit.evaluate.run import RunSettings, evaluate, write_outputs
+from policykit.evaluate.scoring import ExemplarScore, outcome_distribution
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "EPSILON",
+    "RESULTS_VERSION",
+    "Backend",
+    "BackendFactory",
+    "Case",
+    "CaseMetrics",
+    "Estimate",
+    "EvalError",
+    "EvalOptions",
+    "ExemplarScore",
+    "MissingDependency",
+    "Outcome",
+    "Results",
+    "RunSettings",
+    "aggregate",
+    "backend_names",
+    "builtin_backends",
+    "case_metrics",
+    "evaluate",
+    "from_eval_case",
+    "get_backend",
+    "load_cases",
+    "outcome_distribution",
+    "results_json_schema",
+    "write_outputs",
+]

@@ -1,0 +1,178 @@
+"""The backend plugin interface and the registry of backends.
+
+A backend estimates ``P_model(y | x)`` for a list of cases. The built-ins are listed
+in :func:`builtin_backends` (pre-commit's ``all_languages``); third parties add theirs
+under the ``policykit.backends`` entry-point group, each entry point naming a
+:data:`BackendFactory`. A factory receives the :class:`EvalOptions` and returns a ready
+backend; the built-in factories import torch and transformers only when they are
+called, so nothing here (nor ``policykit validate``) pulls them in.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Literal, Protocol, runtime_checkable
+
+from policykit.evaluate.cases import Case
+from policykit.evaluate.errors import EvalError
+from policykit.evaluate.scoring import ExemplarScore, Normalize
+
+ENTRY_POINT_GROUP = "policykit.backends"
+
+Progress = Callable[[int], None]
+"""Called with the number of cases finished since the last call."""
+
+PromptFormat = Literal["auto", "chat", "plain"]
+
+
+@dataclass(frozen=True, slots=True)
+class EvalOptions:
+    """Everything a backend may be configured with; each backend reads what it uses."""
+
+    model: str | None = None
+    """A local model folder, a GGUF file, or a hub id; None: the bundled SmolLM2."""
+    device: str = "auto"
+    """``auto`` (CUDA when available, else CPU), ``cpu``, ``cuda``, ``cuda:1``, ``mps``."""
+    batch_size: int = 8
+    """Cases per forward pass (likelihood) or per generate call (generate)."""
+    seed: int = 0
+    prompt: PromptFormat = "auto"
+    """``chat``: the model's chat template; ``plain``: ``User: ...`` / ``Assistant:``
+    text, as in the exported lm-eval task; ``auto``: chat when the tokenizer has a
+    template."""
+    normalize: Normalize = "mean"
+    """How an exemplar's token log-probabilities are combined (see ``scoring``)."""
+    samples: int = 8
+    """Completions per case (generate)."""
+    max_new_tokens: int = 64
+    temperature: float = 1.0
+    threshold: float = 0.3
+    """Cosine similarity below which a response is ``unclassified``."""
+    classifier: str | None = None
+    """Embedding model folder for the classifier; None: the bundled MiniLM."""
+    responses: Path | None = None
+    """JSONL of ``{"id": case id, "response": text}`` (responses backend)."""
+    extra: Mapping[str, str] = field(default_factory=dict)
+    """Free-form settings for third-party backends."""
+
+
+@dataclass(frozen=True, slots=True)
+class Classified:
+    text: str
+    label: str
+    """An outcome id, or ``unclassified``."""
+    similarity: float
+    """Cosine similarity to the closest reference text of the chosen outcome."""
+
+
+@dataclass(frozen=True, slots=True)
+class SampleSummary:
+    """What a sampling backend saw for one case."""
+
+    counts: Mapping[str, int]
+    """Per outcome and ``unclassified``."""
+    interval: Mapping[str, tuple[float, float]]
+    """95% bootstrap interval of each outcome's probability."""
+    kl_interval: tuple[float, float]
+    """95% bootstrap interval of KL(P_model || P_intended)."""
+    responses: tuple[Classified, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """A backend's estimate of ``P_model`` over one case's outcomes."""
+
+    case: str
+    """The case id."""
+    model: Mapping[str, float]
+    """P_model over the case's outcomes; sums to 1."""
+    exemplars: Mapping[str, tuple[ExemplarScore, ...]] | None = None
+    """Likelihood mode: each outcome's exemplar log-likelihoods."""
+    scores: Mapping[str, float] | None = None
+    """Likelihood mode: each outcome's combined score S_o."""
+    sample: SampleSummary | None = None
+    """Sampling modes: counts, intervals and the classified responses."""
+
+
+@runtime_checkable
+class Backend(Protocol):
+    name: str
+    """The backend's registry name."""
+    model_name: str
+    """What is measured (a model path or id, or a responses file)."""
+    device: str
+
+    def estimate(self, cases: Sequence[Case], progress: Progress) -> list[Estimate]:
+        """One estimate per case, in order; a case the backend cannot estimate (no
+        response for it, say) is left out."""
+        ...
+
+    @property
+    def model_seconds(self) -> float:
+        """Seconds spent inside model calls so far (forward passes, generation,
+        embedding), to tell the model's time from policykit's own."""
+        ...
+
+
+BackendFactory = Callable[[EvalOptions], Backend]
+
+
+def _likelihood(options: EvalOptions) -> Backend:
+    from policykit.evaluate.likelihood import create
+
+    return create(options)
+
+
+def _generate(options: EvalOptions) -> Backend:
+    from policykit.evaluate.generate import create
+
+    return create(options)
+
+
+def _responses(options: EvalOptions) -> Backend:
+    from policykit.evaluate.responses import create
+
+    return create(options)
+
+
+def builtin_backends() -> dict[str, BackendFactory]:
+    return {"likelihood": _likelihood, "generate": _generate, "responses": _responses}
+
+
+DESCRIPTIONS = {
+    "likelihood": "score each outcome's exemplars as continuations (default)",
+    "generate": "sample completions and classify them with an embedding model",
+    "responses": "classify pre-generated responses from a JSONL file",
+}
+
+
+def backend_names() -> list[str]:
+    """Built-ins first, then plugins sorted; a plugin never shadows a built-in."""
+    builtin = list(builtin_backends())
+    plugins = sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)} - set(builtin))
+    return builtin + plugins
+
+
+def get_backend(name: str) -> BackendFactory:
+    builtin = builtin_backends()
+    if name in builtin:
+        return builtin[name]
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == name:
+            try:
+                loaded = ep.load()
+            except Exception as exc:  # a broken plugin is the user's to see, in one line
+                raise EvalError(f"backend {name!r} ({ep.value}) failed to load: {exc}") from exc
+            if not callable(loaded):
+                raise EvalError(f"backend {name!r} ({ep.value}) is not a backend factory")
+            factory: BackendFactory = loaded
+            return factory
+    close = difflib.get_close_matches(name, backend_names(), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise EvalError(
+        f"unknown backend {name!r}{hint}; the backends are {', '.join(backend_names())}"
+    )

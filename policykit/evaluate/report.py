@@ -1,0 +1,201 @@
+"""``report.html``: one self-contained page (inline CSS and SVG, no script, nothing
+fetched) that shows the results: intended vs model distribution per behavior, and
+divergence per HHH property and per stakeholder.
+
+Every text that comes from policies or models is HTML-escaped: it is data, never markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+from policykit.evaluate.results import Divergence, Results
+
+INTENDED = "#9aa5b1"
+MODEL = "#2f6fde"
+BAD = "#d64545"
+
+CSS = """
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
+max-width:1100px;color:#1f2933;padding:0 1rem}
+h1{font-size:1.5rem;margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px solid #e4e7eb}
+.meta{color:#616e7c}.tiles{display:flex;gap:1rem;flex-wrap:wrap;margin:1rem 0}
+.tile{border:1px solid #e4e7eb;border-radius:6px;padding:.6rem 1rem;min-width:7rem}
+.tile b{display:block;font-size:1.4rem}.tile span{color:#616e7c;font-size:.85rem}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:1rem}
+.card{border:1px solid #e4e7eb;border-radius:6px;padding:.6rem .8rem}
+.card h3{font-size:1rem;margin:.1rem 0}.card p{margin:.1rem 0 .4rem;color:#616e7c;font-size:.85rem}
+table{border-collapse:collapse;width:100%;font-size:.85rem}
+td,th{border-bottom:1px solid #e4e7eb;padding:.25rem .4rem;text-align:left;vertical-align:top}
+.legend i{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 1rem;vertical-align:-1px}
+code{font-size:.85rem}
+"""
+
+
+def _num(x: float | None, digits: int = 3) -> str:
+    return "–" if x is None else f"{x:.{digits}f}"
+
+
+def _hbars(rows: Sequence[tuple[str, float | None, str]], *, scale: float, width: int = 520) -> str:
+    """Horizontal bars: (label, value, color) per row; values over ``scale`` clip."""
+    label_w, bar_w, row_h = 150, width - 150 - 60, 22
+    height = row_h * len(rows) + 6
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'role="img" viewBox="0 0 {width} {height}">'
+    ]
+    for i, (label, value, color) in enumerate(rows):
+        y = 3 + i * row_h
+        v = 0.0 if value is None else max(0.0, value)
+        w = 0 if scale <= 0 else min(1.0, v / scale) * bar_w
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" font-size="12">'
+            f"{escape(label)}</text>"
+            f'<rect x="{label_w}" y="{y + 3}" width="{bar_w}" height="{row_h - 6}" '
+            f'fill="#f0f2f5"/>'
+            f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" '
+            f'fill="{color}"><title>{escape(label)}: {_num(value)}</title></rect>'
+            f'<text x="{label_w + bar_w + 6}" y="{y + 15}" font-size="12">{_num(value)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _distribution_chart(
+    outcomes: Sequence[str],
+    intended: dict[str, float],
+    model: dict[str, float],
+    bounds_max: dict[str, float] | None = None,
+) -> str:
+    width, label_w, row_h = 320, 120, 30
+    bar_w = width - label_w - 40
+    height = row_h * len(outcomes) + 4
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'role="img" viewBox="0 0 {width} {height}">'
+    ]
+    for i, o in enumerate(outcomes):
+        y = 2 + i * row_h
+        pi, pm = intended.get(o, 0.0), model.get(o, 0.0)
+        forbidden = bounds_max is not None and bounds_max.get(o, 1.0) <= 0.0
+        color = BAD if forbidden and pm > 0.05 else MODEL
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 17}" text-anchor="end" font-size="12">'
+            f"{escape(o)}</text>"
+            f'<rect x="{label_w}" y="{y + 3}" width="{pi * bar_w:.1f}" height="10" '
+            f'fill="{INTENDED}"><title>intended {escape(o)}: {pi:.3f}</title></rect>'
+            f'<rect x="{label_w}" y="{y + 14}" width="{pm * bar_w:.1f}" height="10" '
+            f'fill="{color}"><title>model {escape(o)}: {pm:.3f}</title></rect>'
+            f'<text x="{label_w + bar_w + 4}" y="{y + 12}" font-size="10" fill="#616e7c">'
+            f"{pi:.2f}</text>"
+            f'<text x="{label_w + bar_w + 4}" y="{y + 24}" font-size="10">{pm:.2f}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _tiles(d: Divergence) -> str:
+    items = [
+        ("score", d.score, "1 − JS; 1 = as intended"),
+        ("KL", d.kl, "nats, P_model ‖ P_intended"),
+        ("JS", d.js, "bits"),
+        ("TV", d.tv, "total variation"),
+        ("violation", d.violation, "mass outside the bounds"),
+    ]
+    return (
+        '<div class="tiles">'
+        + "".join(
+            f'<div class="tile"><span>{escape(k)}</span><b>{_num(v)}</b>'
+            f"<span>{escape(note)}</span></div>"
+            for k, v, note in items
+        )
+        + "</div>"
+    )
+
+
+def _divergence_section(title: str, rows: dict[str, Divergence], note: str) -> str:
+    if not rows:
+        return ""
+    names = list(rows)
+    scale = max([1e-9, *(rows[n].kl or 0.0 for n in names)])
+    kl_chart = _hbars([(n, rows[n].kl, MODEL) for n in names], scale=scale)
+    js_chart = _hbars([(n, rows[n].js, MODEL) for n in names], scale=1.0)
+    viol_chart = _hbars([(n, rows[n].violation, BAD) for n in names], scale=1.0)
+    return (
+        f"<h2>{escape(title)}</h2><p class=meta>{escape(note)}</p>"
+        f"<h4>KL (nats)</h4>{kl_chart}<h4>Jensen–Shannon (bits)</h4>{js_chart}"
+        f"<h4>hard-violation mass</h4>{viol_chart}"
+    )
+
+
+def render_html(results: Results) -> str:
+    run = results.run
+    spec = results.spec
+    overall = results.overall
+    behaviors = sorted(results.behaviors.items(), key=lambda kv: -(kv[1].kl or 0.0))
+    forbidden: dict[str, dict[str, float]] = {}
+    for case in results.cases:
+        entry = forbidden.setdefault(case.behavior, {})
+        for o, bound in case.bounds.items():
+            entry[o] = max(entry.get(o, 0.0), bound.max)
+    cards = []
+    for name, b in behaviors:
+        outcomes = sorted(b.model)
+        cards.append(
+            f'<div class="card"><h3>{escape(name)}</h3>'
+            f"<p>{escape(b.property)} · {b.cases} case{'s' * (b.cases != 1)} · "
+            f"KL {_num(b.kl)} · JS {_num(b.js)} · TV {_num(b.tv)} · "
+            f"violation {_num(b.violation)}</p>"
+            f"{_distribution_chart(outcomes, b.intended, b.model, forbidden.get(name))}</div>"
+        )
+    case_rows = "".join(
+        "<tr>"
+        f"<td><code>{escape(c.id)}</code></td><td>{escape(c.behavior)}</td>"
+        f"<td>{escape(', '.join(f'{k}={v}' for k, v in sorted(c.context.items())))}</td>"
+        f"<td>{escape('  '.join(f'{o} {p:.2f}' for o, p in sorted(c.intended.items())))}</td>"
+        f"<td>{escape('  '.join(f'{o} {p:.2f}' for o, p in sorted(c.model.items())))}</td>"
+        f"<td>{c.kl:.3f}</td><td>{c.violation:.3f}</td></tr>"
+        for c in sorted(results.cases, key=lambda c: (c.behavior, c.cell, c.id))
+    )
+    stakeholders: dict[str, Divergence] = dict(results.stakeholders)
+    properties: dict[str, Divergence] = dict(results.properties)
+    overhead = run.seconds.overhead
+    return (
+        "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
+        f"<title>policykit eval — {escape(spec.project)}</title><style>{CSS}</style></head><body>"
+        f"<h1>policykit eval — {escape(spec.project)}</h1>"
+        f"<p class=meta>model <b>{escape(run.model)}</b> · backend {escape(run.backend)} · "
+        f"device {escape(run.device)} · {overall.cases} cases"
+        f"{f' ({results.missing} without an estimate)' if results.missing else ''} · "
+        f"spec <code>{escape(spec.inputs_hash[:19])}</code> · seed {run.seed} · "
+        f"{run.seconds.total:.1f} s (model {run.seconds.model:.1f} s"
+        f"{'' if overhead is None else f', policykit overhead {overhead:.1%}'}) · "
+        f"{escape(run.started)}</p>"
+        f"{_tiles(overall)}"
+        "<p class=meta>Each number measures how far the model's distribution over a "
+        "behavior's outcomes (P_model) is from what the stakeholders' policies intend "
+        "(P_intended); lower is better, except the score. KL is the formula policykit "
+        "minimizes; violation is probability on outcomes that a hard rule forbids.</p>"
+        + _divergence_section(
+            "By HHH property", properties, "Behaviors weighted by their mean cell weight."
+        )
+        + _divergence_section(
+            "By stakeholder",
+            stakeholders,
+            "The cases each stakeholder's rules cover, weighted by how many of its rules do.",
+        )
+        + "<h2>By behavior</h2><p class=legend>"
+        f'<i style="background:{INTENDED}"></i>intended'
+        f'<i style="background:{MODEL}"></i>model'
+        f'<i style="background:{BAD}"></i>model, on a forbidden outcome'
+        " — sorted by KL, largest first</p>"
+        f'<div class="grid">{"".join(cards)}</div>'
+        "<h2>Cases</h2><details><summary>all evaluated cases</summary><table>"
+        "<tr><th>id</th><th>behavior</th><th>context</th><th>intended</th><th>model</th>"
+        f"<th>KL</th><th>violation</th></tr>{case_rows}</table></details>"
+        f"<p class=meta>{escape(results.metrics.aggregation)}. "
+        f"Smoothing: ε = {results.metrics.epsilon:g}. "
+        f"policykit {escape(results.policykit_version)}.</p>"
+        "</body></html>\n"
+    )

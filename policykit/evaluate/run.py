@@ -1,0 +1,275 @@
+"""One evaluation: cases -> backend estimates -> metrics -> the results artifact."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from policykit import __version__
+from policykit.evaluate.backend import Backend, Estimate, EvalOptions, Progress
+from policykit.evaluate.cases import Case
+from policykit.evaluate.errors import EvalError
+from policykit.evaluate.metrics import (
+    EPSILON,
+    Aggregate,
+    Scored,
+    aggregate,
+    case_metrics,
+    case_weights,
+    mean_distribution,
+    target_distance,
+)
+from policykit.evaluate.results import (
+    RESULTS_VERSION,
+    BehaviorResult,
+    BoundOut,
+    CaseResult,
+    Divergence,
+    ExemplarOut,
+    MetricsDoc,
+    ResponseOut,
+    Results,
+    RunInfo,
+    SampleOut,
+    Seconds,
+    SpecRef,
+    StakeholderResult,
+    finite,
+)
+from policykit.evaluate.sampling import UNCLASSIFIED
+
+METRICS_DOC = MetricsDoc(
+    epsilon=EPSILON,
+    kl="KL(P_model || P_intended) in nats, after smoothing both sides with epsilon",
+    js="Jensen-Shannon divergence in bits (0 identical, 1 disjoint)",
+    tv="total variation distance, half the L1 distance",
+    violation=(
+        "hard-violation mass: the least probability that must move for P_model to "
+        "satisfy every bound (the probability on forbidden outcomes under a forbid)"
+    ),
+    aggregation=(
+        "cases weigh their cell's weight shared among the cell's evaluated cases; "
+        "behaviors weigh their mean cell weight in property and overall means; a "
+        "stakeholder's mean weighs each case by its weight times the stakeholder's rules "
+        "covering it; score = 1 - js"
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    """What the run records about how it was asked for."""
+
+    backend: str
+    spec_path: str
+    limit: int | None = None
+    max_cases_per_behavior: int | None = None
+
+
+def evaluate(
+    spec_project: str,
+    spec_hash: str,
+    cases: Sequence[Case],
+    backend: Backend,
+    options: EvalOptions,
+    settings: RunSettings,
+    progress: Progress | None = None,
+) -> Results:
+    """Estimate P_model with ``backend`` on ``cases`` and measure it against the
+    intended distributions."""
+    if not cases:
+        raise EvalError("no cases to evaluate (check --limit and the spec's behaviors)")
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    started = time.perf_counter()
+    model_before = backend.model_seconds
+    estimates = backend.estimate(cases, progress or (lambda n: None))
+    by_id = {c.id: c for c in cases}
+    scored: list[Scored] = []
+    kept: list[Estimate] = []
+    for est in estimates:
+        case = by_id.get(est.case)
+        if case is None:
+            raise EvalError(f"backend {backend.name!r} returned an unknown case {est.case!r}")
+        _check_distribution(backend.name, case, est)
+        scored.append(
+            Scored(case=case, model=dict(est.model), metrics=case_metrics(case, est.model))
+        )
+        kept.append(est)
+    if not scored:
+        raise EvalError(f"backend {backend.name!r} estimated none of the {len(cases)} cases")
+    results = _results(spec_project, spec_hash, scored, kept, backend, options, settings)
+    elapsed = time.perf_counter() - started
+    model_seconds = backend.model_seconds - model_before
+    load = float(getattr(backend, "load_seconds", 0.0) or 0.0)
+    overhead = (elapsed - model_seconds) / model_seconds if model_seconds > 0 else None
+    seconds = Seconds(
+        total=round(elapsed + load, 3),
+        load=round(load, 3),
+        model=round(model_seconds, 3),
+        overhead=None if overhead is None else round(overhead, 4),
+    )
+    run = results.run.model_copy(update={"started": started_at, "seconds": seconds})
+    return results.model_copy(update={"run": run, "missing": len(cases) - len(scored)})
+
+
+def _check_distribution(name: str, case: Case, est: Estimate) -> None:
+    outcomes = set(case.outcome_ids)
+    if set(est.model) != outcomes:
+        raise EvalError(
+            f"backend {name!r} gave case {case.id} the outcomes {sorted(est.model)}, "
+            f"not {sorted(outcomes)}"
+        )
+    total = math.fsum(est.model.values())
+    if not math.isclose(total, 1.0, abs_tol=1e-6) or any(p < 0 for p in est.model.values()):
+        raise EvalError(f"backend {name!r} gave case {case.id} a distribution summing to {total}")
+
+
+def _divergence(a: Aggregate) -> dict[str, float | int | None]:
+    return {
+        "kl": finite(a.kl),
+        "js": finite(a.js),
+        "tv": finite(a.tv),
+        "violation": finite(a.violation),
+        "score": finite(a.score),
+        "cases": a.cases,
+        "weight": round(a.weight, 12),
+    }
+
+
+def _results(
+    project: str,
+    spec_hash: str,
+    scored: Sequence[Scored],
+    estimates: Sequence[Estimate],
+    backend: Backend,
+    options: EvalOptions,
+    settings: RunSettings,
+) -> Results:
+    aggregates = aggregate(scored)
+    weights = case_weights(scored)
+    behaviors = {}
+    for name, agg in aggregates.behaviors.items():
+        picked = [(w, s) for w, s in zip(weights, scored, strict=True) if s.case.behavior == name]
+        ws = [w for w, _ in picked]
+        ss = [s for _, s in picked]
+        behaviors[name] = BehaviorResult(
+            **_divergence(agg),
+            property=ss[0].case.property,
+            intended=mean_distribution(ss, ws, "intended"),
+            model=mean_distribution(ss, ws, "model"),
+        )
+    stakeholders = {
+        name: StakeholderResult(
+            **_divergence(agg),
+            rules=sum(s.case.stakeholders.get(name, 0) for s in scored),
+            target_tv=target_distance(scored, name),
+        )
+        for name, agg in aggregates.stakeholders.items()
+    }
+    cases = [_case_result(s, w, e) for s, w, e in zip(scored, weights, estimates, strict=True)]
+    run_options: dict[str, str | int | float | bool | None] = {}
+    if backend.name == "likelihood":
+        run_options.update(
+            prompt=getattr(backend, "prompt_format", options.prompt), normalize=options.normalize
+        )
+    elif backend.name in ("generate", "responses"):
+        run_options.update(threshold=options.threshold, classifier=options.classifier or "bundled")
+        if backend.name == "generate":
+            run_options.update(
+                samples=options.samples,
+                temperature=options.temperature,
+                max_new_tokens=options.max_new_tokens,
+                prompt=getattr(backend, "prompt_format", options.prompt),
+            )
+    return Results(
+        apiVersion=RESULTS_VERSION,
+        policykit_version=__version__,
+        spec=SpecRef(project=project, inputs_hash=spec_hash, path=settings.spec_path),
+        run=RunInfo(
+            backend=settings.backend,
+            model=backend.model_name,
+            device=backend.device,
+            seed=options.seed,
+            batch_size=options.batch_size,
+            limit=settings.limit,
+            max_cases_per_behavior=settings.max_cases_per_behavior,
+            options=run_options,
+            started="",
+            seconds=Seconds(total=0.0, load=0.0, model=0.0, overhead=None),
+        ),
+        metrics=METRICS_DOC,
+        overall=Divergence(**_divergence(aggregates.overall)),
+        properties={p: Divergence(**_divergence(a)) for p, a in aggregates.properties.items()},
+        stakeholders=stakeholders,
+        behaviors=behaviors,
+        cases=cases,
+        missing=0,
+    )
+
+
+def _case_result(s: Scored, weight: float, est: Estimate) -> CaseResult:
+    c = s.case
+    sample = None
+    if est.sample is not None:
+        sample = SampleOut(
+            counts=dict(est.sample.counts),
+            interval={o: [lo, hi] for o, (lo, hi) in est.sample.interval.items()},
+            kl_interval=list(est.sample.kl_interval),
+            responses=[
+                ResponseOut(text=r.text, label=r.label, similarity=round(r.similarity, 6))
+                for r in est.sample.responses
+            ],
+        )
+    return CaseResult(
+        id=c.id,
+        behavior=c.behavior,
+        property=c.property,
+        cell=c.cell,
+        context=dict(c.context),
+        conflict=c.conflict,
+        weight=weight,
+        intended=dict(c.intended),
+        bounds={o: BoundOut(min=lo, max=hi) for o, (lo, hi) in c.bounds.items()},
+        model=dict(s.model),
+        kl=s.metrics.kl,
+        js=s.metrics.js,
+        tv=s.metrics.tv,
+        violation=s.metrics.violation,
+        scores=dict(est.scores) if est.scores is not None else None,
+        exemplars=(
+            {
+                o: [ExemplarOut(logprob=e.logprob, tokens=e.tokens) for e in v]
+                for o, v in est.exemplars.items()
+            }
+            if est.exemplars is not None
+            else None
+        ),
+        sample=sample,
+    )
+
+
+def write_outputs(results: Results, out_dir: Path) -> tuple[Path, Path]:
+    """results.json and report.html under ``out_dir``, each written atomically."""
+    from policykit.evaluate.report import render_html
+    from policykit.evaluate.results import dumps
+    from policykit.output import write_atomic
+
+    json_path = out_dir / "results.json"
+    html_path = out_dir / "report.html"
+    write_atomic(json_path, dumps(results))
+    write_atomic(html_path, render_html(results))
+    return json_path, html_path
+
+
+def unclassified_share(results: Results) -> float | None:
+    """The share of sampled responses no outcome was close enough to (sampling modes)."""
+    total = unclassified = 0
+    for case in results.cases:
+        if case.sample is not None:
+            total += sum(case.sample.counts.values())
+            unclassified += case.sample.counts.get(UNCLASSIFIED, 0)
+    return unclassified / total if total else None

@@ -1,0 +1,112 @@
+"""The exporter plugin interface and the registry of exporters.
+
+An exporter turns a :class:`~policykit.export.cases.CaseSet` into the files one
+evaluation tool reads, as a mapping from relative path to text; writing them is the
+caller's job, so an exporter never touches the disk and its output is easy to test.
+Built-in exporters are modules that satisfy :class:`Exporter` (pre-commit's
+``Language`` protocol and ``all_languages``); third parties add theirs under the
+``policykit.exporters`` entry-point group, each entry point naming an object (a module,
+a class instance) that satisfies the protocol.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping
+from importlib.metadata import entry_points
+from pathlib import Path, PurePosixPath
+from typing import Protocol, runtime_checkable
+
+from policykit.export.cases import CaseSet
+
+ENTRY_POINT_GROUP = "policykit.exporters"
+
+
+@runtime_checkable
+class Exporter(Protocol):
+    DESCRIPTION: str
+    """One line for ``policykit export --help``."""
+
+    def render(self, case_set: CaseSet) -> Mapping[str, str]:
+        """The files to write: relative POSIX path -> text. Same cases, same bytes."""
+        ...
+
+    def run_command(self, case_set: CaseSet, out_dir: str) -> str | None:
+        """The shell command that runs the export in its tool (None: there is no tool),
+        for messages and docs."""
+        ...
+
+
+class ExportError(ValueError):
+    """An exporter that does not exist, cannot be loaded, or returned unsafe paths."""
+
+
+def builtin_exporters() -> dict[str, Exporter]:
+    from policykit.export import inspect_task, jsonl, lm_eval, openai_evals, promptfoo
+
+    builtins: dict[str, Exporter] = {
+        "jsonl": jsonl,
+        "inspect": inspect_task,
+        "lm-eval": lm_eval,
+        "promptfoo": promptfoo,
+        "openai-evals": openai_evals,
+    }
+    return builtins
+
+
+def exporter_names() -> list[str]:
+    """Built-in names first, then plugins' names, sorted; a plugin never shadows a
+    built-in."""
+    builtin = list(builtin_exporters())
+    plugins = sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)} - set(builtin))
+    return builtin + plugins
+
+
+def get_exporter(name: str) -> Exporter:
+    builtin = builtin_exporters()
+    if name in builtin:
+        return builtin[name]
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == name:
+            try:
+                loaded = ep.load()
+            except Exception as exc:  # a broken plugin is the user's problem to see
+                raise ExportError(f"exporter {name!r} ({ep.value}) failed to load: {exc}") from exc
+            if not isinstance(loaded, Exporter):
+                raise ExportError(
+                    f"exporter {name!r} ({ep.value}) lacks DESCRIPTION, render or run_command"
+                )
+            return loaded
+    close = difflib.get_close_matches(name, exporter_names(), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ExportError(
+        f"unknown export format {name!r}{hint}; the formats are {', '.join(exporter_names())}"
+    )
+
+
+def safe_relative(path: str) -> PurePosixPath:
+    """``path`` if it stays inside the output folder, else ExportError."""
+    pure = PurePosixPath(path)
+    if (
+        not path
+        or pure.is_absolute()
+        or "\\" in path
+        or any(part in ("", ".", "..") for part in path.split("/"))
+    ):
+        raise ExportError(f"exporter returned an unsafe path {path!r}")
+    return pure
+
+
+def write_export(files: Mapping[str, str], out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Write ``files`` under ``out_dir``, each atomically; returns the paths written."""
+    from policykit.output import write_atomic
+
+    root = Path(out_dir)
+    checked = [(safe_relative(name), text) for name, text in sorted(files.items())]
+    written = []
+    for rel, text in checked:
+        target = root.joinpath(*rel.parts)
+        write_atomic(target, text)
+        written.append(target)
+    return written

@@ -1,0 +1,132 @@
+"""Reading many policy files at once, on two cores where that pays.
+
+Parsing is most of the time `validate` takes on a large project, it is single-threaded
+Python (the GIL is held while events are built), and policy files are independent. So
+when there is enough to read, a forked child parses part of the files and hands back
+what it read, pickled through an anonymous temporary file, while this process parses
+the rest. The outcome is exactly what reading the files one after another gives: each
+file's :class:`Document` or the :class:`PolicykitError` it raised. Anything unusual
+(no ``fork``, other threads running, the child failing in any way) leaves the files to
+be read here, one after another.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from policykit.diagnostics import Diagnostic, PolicykitError
+from policykit.load.reader import Document, Limits, read_file
+
+Outcome = Document | PolicykitError
+
+PARALLEL_BYTES = 1 << 20
+"""Below this much text, starting a child and unpickling its work costs more than it
+saves (a fork, plus about a tenth of the parse time of what the child read)."""
+
+CHILD_SHARE = 0.55
+"""The child's share of the bytes: this process also unpickles the child's documents."""
+
+
+def read_all(
+    paths: Sequence[Path], display: Callable[[Path], str], limits: Limits
+) -> dict[Path, Outcome]:
+    """Every file of ``paths`` read and parsed, by path."""
+    sizes = {p: _size(p) for p in dict.fromkeys(paths)}
+    if _can_fork() and len(sizes) > 1 and sum(sizes.values()) >= PARALLEL_BYTES:
+        mine, theirs = _split(sizes)
+        return _read_forked(mine, theirs, display, limits)
+    return {p: _read(p, display, limits) for p in sizes}
+
+
+def _read(path: Path, display: Callable[[Path], str], limits: Limits) -> Outcome:
+    try:
+        return read_file(path, display(path), limits)
+    except PolicykitError as exc:
+        return exc
+
+
+def _size(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def _can_fork() -> bool:
+    # fork() copies only the calling thread; with others running, a lock one of them
+    # holds would stay locked in the child. Linux only: elsewhere the system libraries
+    # are not safe to use after fork().
+    return sys.platform.startswith("linux") and threading.active_count() == 1
+
+
+def _split(sizes: dict[Path, int]) -> tuple[list[Path], list[Path]]:
+    """The files to read here and in the child, the child's about CHILD_SHARE of the
+    bytes, largest files placed first."""
+    mine: list[Path] = []
+    theirs: list[Path] = []
+    mine_bytes = theirs_bytes = 0
+    for path in sorted(sizes, key=lambda p: -sizes[p]):
+        if theirs_bytes * (1 - CHILD_SHARE) <= mine_bytes * CHILD_SHARE:
+            theirs.append(path)
+            theirs_bytes += sizes[path]
+        else:
+            mine.append(path)
+            mine_bytes += sizes[path]
+    return mine, theirs
+
+
+def _read_forked(
+    mine: list[Path], theirs: list[Path], display: Callable[[Path], str], limits: Limits
+) -> dict[Path, Outcome]:
+    out: dict[Path, Outcome] = {}
+    with tempfile.TemporaryFile() as spool:
+        sys.stdout.flush()  # what is buffered would otherwise be written twice
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: read, pickle, and leave without running any cleanup
+            status = 1
+            try:
+                # An error travels as its diagnostics (PolicykitError does not pickle);
+                # an unexpected exception not at all: the parent reads that file again
+                # and meets it itself.
+                done: dict[Path, Document | tuple[Diagnostic, ...]] = {}
+                for path in theirs:
+                    try:
+                        outcome = _read(path, display, limits)
+                    except Exception:
+                        continue
+                    done[path] = (
+                        outcome.diagnostics if isinstance(outcome, PolicykitError) else outcome
+                    )
+                pickle.dump(done, spool, protocol=pickle.HIGHEST_PROTOCOL)
+                spool.flush()
+                status = 0
+            finally:
+                os._exit(status)
+        try:
+            for path in mine:
+                out[path] = _read(path, display, limits)
+        except BaseException:
+            os.kill(pid, signal.SIGKILL)
+            raise
+        finally:
+            _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) == 0:
+            spool.seek(0)
+            try:
+                done = pickle.load(spool)
+            except Exception:  # whatever is missing is read below
+                done = {}
+            for path, got in done.items():
+                out[path] = PolicykitError(got) if isinstance(got, tuple) else got
+    for path in theirs:
+        if path not in out:
+            out[path] = _read(path, display, limits)
+    return out

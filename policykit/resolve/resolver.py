@@ -1,0 +1,417 @@
+"""Resolution: from the objective graph to an intended distribution in every cell.
+
+For each behavior the context space is cut into *cells*: along each dimension, values
+that the same rules cover form one class, and a cell is one class per dimension. Every
+context in a cell sees the same rules, so resolving once per cell is exact for every
+context without enumerating the product of all dimensions.
+
+In each cell, following DESIGN.md:
+
+1. **Permissions.** Rules that violate a permission (PK404, PK405) take no part; with
+   errors the project does not compile at all, so only dropped rules (``on_violation:
+   drop``) get here.
+2. **Hard constraints** become per-outcome bounds, highest rank first. A lower rule that
+   cannot hold together with the bounds so far is overridden, unless every higher rule
+   it contradicts made itself adjustable by that stakeholder and the rule stays within
+   the allowed bounds: then those higher rules are relaxed to their ``within`` bounds
+   (the adjustment). Same-rank rules that cannot all hold are an error (PK420).
+3. **Soft targets** are combined by the project's strategy inside the bounds. Each
+   stakeholder's rules in the cell are first merged into one target (their mean,
+   weighted by rule weight), with influence ``stakeholder weight × mean rule weight``:
+   writing many rules does not buy more influence.
+4. With no soft target, the behavior's default, projected onto the bounds, holds.
+
+Each cell records its provenance and each stakeholder's cost ``KL(target || intended)``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+
+from policykit.analyze.bounds import compatible, inside
+from policykit.analyze.context import Adjustment, Context
+from policykit.codes import Code, diag, register
+from policykit.diagnostics import Diagnostic, Related, Severity
+from policykit.graph.objective import ObjectiveGraph, RuleRef
+from policykit.graph.scope import Masks, is_empty
+from policykit.resolve.distributions import Vector, feasible, kl, project
+from policykit.resolve.strategies import STRATEGIES, Target
+
+register(
+    Code(
+        "PK420",
+        "Hard rules of the same rank cannot all hold in a cell",
+        Severity.ERROR,
+        """# developer: comply >= 0.5; society: refuse >= 0.4; society: partial >= 0.3
+# pairwise compatible, but 0.5 + 0.4 + 0.3 > 1 where all three apply""",
+        "Loosen one of the bounds, or narrow a rule's `when` so they no longer meet.",
+    )
+)
+register(
+    Code(
+        "PK421",
+        "Context space of a behavior too finely divided",
+        Severity.ERROR,
+        "(rules on one behavior cut its dimensions into more than 100,000 cells)",
+        "Use fewer distinct `when` value sets on the behavior, or split it in two.",
+    )
+)
+
+MAX_CELLS = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    rule: str
+    by: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Adjusted:
+    rule: str
+    by: str
+    within: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class ResolvedCell:
+    """The intended distribution in one cell and where it came from."""
+
+    classes: tuple[int, ...]
+    intended: Vector
+    lo: Vector
+    hi: Vector
+    applied: tuple[str, ...]
+    winners: tuple[str, ...]
+    overridden: tuple[Override, ...]
+    adjusted: tuple[Adjusted, ...]
+    dropped: tuple[str, ...]
+    targets: tuple[tuple[str, Vector, float], ...]
+    """Each stakeholder's merged soft target and its influence."""
+    costs: tuple[tuple[str, float], ...]
+    weight: float
+    """How much stakeholder intent is at stake: the summed weights of the stakeholders
+    with a rule in the cell (1 where only the catalog default applies)."""
+
+
+@dataclass(frozen=True)
+class BehaviorResolution:
+    behavior: str
+    outcomes: tuple[str, ...]
+    dimensions: tuple[str, ...]
+    """The dimensions that divide this behavior's cells, in the space's order."""
+    classes: tuple[tuple[tuple[str, ...], ...], ...]
+    """Per dimension above, its value classes (each a tuple of values)."""
+    cells: tuple[ResolvedCell, ...]
+    """In row-major order over ``classes``."""
+
+
+@dataclass
+class Resolution:
+    behaviors: list[BehaviorResolution] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def _bits(x: int) -> Iterator[int]:
+    while x:
+        low = x & -x
+        yield low.bit_length() - 1
+        x ^= low
+
+
+def partition(
+    graph: ObjectiveGraph, refs: Sequence[RuleRef]
+) -> tuple[list[int], list[list[int]], list[list[int]]]:
+    """Cut the space for these rules: the dimensions that matter, their value classes
+    (as masks) and, per class, the bit set of rules that cover it."""
+    dims: list[int] = []
+    class_masks: list[list[int]] = []
+    class_rules: list[list[int]] = []
+    for d, dim in enumerate(graph.space.dimensions):
+        groups: dict[int, int] = {}
+        for v in range(len(dim.values)):
+            covering = 0
+            for i, r in enumerate(refs):
+                if r.masks[d] >> v & 1:
+                    covering |= 1 << i
+            groups[covering] = groups.get(covering, 0) | (1 << v)
+        if len(groups) < 2:
+            continue
+        # classes in the order of their first value, so cells are stable
+        ordered = sorted(groups.items(), key=lambda kv: kv[1] & -kv[1])
+        dims.append(d)
+        class_masks.append([m for _, m in ordered])
+        class_rules.append([c for c, _ in ordered])
+    return dims, class_masks, class_rules
+
+
+def stakeholder_targets(soft: Sequence[RuleRef]) -> list[Target]:
+    """One target per stakeholder: the weight-averaged targets of its rules, with the
+    stakeholder's weight times its mean rule weight as influence."""
+    by_stakeholder: dict[str, list[RuleRef]] = defaultdict(list)
+    for r in soft:
+        by_stakeholder[r.stakeholder].append(r)
+    out = []
+    for name in sorted(by_stakeholder):
+        rules = sorted(by_stakeholder[name], key=lambda r: r.id)
+        weights = [r.rule.weight for r in rules]
+        total = math.fsum(weights)
+        n = len(rules[0].target or ())
+        merged = tuple(
+            math.fsum(w * (r.target or ())[k] for w, r in zip(weights, rules, strict=True)) / total
+            for k in range(n)
+        )
+        out.append(Target(name, rules[0].rank, merged, rules[0].weight * total / len(rules)))
+    return out
+
+
+class _CellResolver:
+    def __init__(self, graph: ObjectiveGraph, ctx: Context, behavior: str) -> None:
+        self.graph = graph
+        self.ctx = ctx
+        self.behavior = graph.behavior(behavior)
+        self.outcomes = graph.outcomes[behavior]
+        self.strategy = STRATEGIES[graph.workspace.project.strategy]
+        n = len(self.outcomes)
+        self.default = tuple(self.behavior.default.get(o, 0.0) for o in self.outcomes)
+        self.full: tuple[Vector, Vector] = ((0.0,) * n, (1.0,) * n)
+
+    def hard_bounds(
+        self, hard: Sequence[RuleRef]
+    ) -> tuple[Vector, Vector, list[RuleRef], list[Override], list[Adjusted], str | None]:
+        """Bounds from the hard rules, rank by rank; the last item is an error message
+        when rules of one rank cannot all hold."""
+        effective: dict[str, tuple[Vector, Vector]] = {}
+        kept: list[RuleRef] = []
+        overridden: list[Override] = []
+        adjusted: list[Adjusted] = []
+        lo, hi = self.full
+        for r in hard:
+            lo = tuple(max(x, y) for x, y in zip(lo, r.lo, strict=True))
+            hi = tuple(min(x, y) for x, y in zip(hi, r.hi, strict=True))
+        if feasible(lo, hi):
+            # the common case: everything holds together, nothing is overridden
+            return lo, hi, list(hard), overridden, adjusted, None
+        lo, hi = self.full
+
+        def meet_all() -> tuple[Vector, Vector]:
+            a, b = self.full
+            for bounds in effective.values():
+                a = tuple(max(x, y) for x, y in zip(a, bounds[0], strict=True))
+                b = tuple(min(x, y) for x, y in zip(b, bounds[1], strict=True))
+            return a, b
+
+        ordered = sorted(hard, key=lambda r: (-r.rank, r.stakeholder, r.id))
+        for rank, group in itertools.groupby(ordered, key=lambda r: r.rank):
+            members = list(group)
+            g_lo, g_hi = self.full
+            for r in members:
+                g_lo = tuple(max(x, y) for x, y in zip(g_lo, r.lo, strict=True))
+                g_hi = tuple(min(x, y) for x, y in zip(g_hi, r.hi, strict=True))
+            if not feasible(g_lo, g_hi):
+                ids = ", ".join(repr(r.id) for r in members)
+                return (
+                    lo,
+                    hi,
+                    kept,
+                    overridden,
+                    adjusted,
+                    (f"hard rules of rank {rank} cannot all hold: {ids}"),
+                )
+            for r in members:
+                t_lo = tuple(max(x, y) for x, y in zip(lo, r.lo, strict=True))
+                t_hi = tuple(min(x, y) for x, y in zip(hi, r.hi, strict=True))
+                if feasible(t_lo, t_hi):
+                    lo, hi = t_lo, t_hi
+                    effective[r.id] = (r.lo, r.hi)
+                    kept.append(r)
+                    continue
+                above = [s for s in kept if s.rank > r.rank]
+                contradicted = [s for s in above if not compatible(r, s)]
+                grants: list[tuple[RuleRef, Adjustment]] = []
+                for s in contradicted:
+                    adj = self.ctx.adjustment(r, s)
+                    if adj is None or not inside(r.lo, r.hi, adj.lo, adj.hi):
+                        break
+                    grants.append((s, adj))
+                if contradicted and len(grants) == len(contradicted):
+                    trial = dict(effective)
+                    for s, adj in grants:
+                        trial[s.id] = (adj.lo, adj.hi)
+                    trial[r.id] = (r.lo, r.hi)
+                    saved, effective = effective, trial
+                    a, b = meet_all()
+                    if feasible(a, b):
+                        lo, hi = a, b
+                        kept.append(r)
+                        adjusted += [
+                            Adjusted(s.id, r.id, tuple(zip(adj.lo, adj.hi, strict=True)))
+                            for s, adj in grants
+                        ]
+                        continue
+                    effective = saved
+                by = contradicted[0] if contradicted else (above[0] if above else None)
+                if by is None:  # same rank: the group check above makes this unreachable
+                    return lo, hi, kept, overridden, adjusted, f"rule {r.id!r} cannot hold"
+                reason = (
+                    f"contradicts higher-ranked {by.stakeholder} rule {by.id!r}"
+                    if contradicted
+                    else "cannot hold together with the higher-ranked rules"
+                )
+                overridden.append(Override(r.id, by.id, reason))
+        return lo, hi, kept, overridden, adjusted, None
+
+    def resolve(
+        self, classes: tuple[int, ...], rules: Sequence[RuleRef]
+    ) -> tuple[ResolvedCell, str | None]:
+        hard = [r for r in rules if r.hard]
+        soft = [r for r in rules if not r.hard]
+        lo, hi, kept, overridden, adjusted, error = self.hard_bounds(hard)
+        targets = stakeholder_targets(soft)
+        if error is not None:
+            intended = self.default
+        elif targets:
+            intended = self.strategy(targets, lo, hi)
+        else:
+            intended = project(self.default, lo, hi)
+        top_rank = max((t.rank for t in targets), default=None)
+        deciding = [
+            r.id
+            for r in soft
+            if self.graph.workspace.project.strategy != "chain_of_command" or r.rank == top_rank
+        ]
+        costs = tuple((t.stakeholder, kl(t.distribution, intended)) for t in targets)
+        stakeholders = {r.stakeholder for r in rules}
+        weight = (
+            math.fsum(self.graph.workspace.project.settings(s).weight for s in stakeholders)  # type: ignore[arg-type]
+            if stakeholders
+            else 1.0
+        )
+        cell = ResolvedCell(
+            classes=classes,
+            intended=intended,
+            lo=lo,
+            hi=hi,
+            applied=tuple(sorted(r.id for r in rules)),
+            winners=tuple(sorted([r.id for r in kept] + deciding)),
+            overridden=tuple(sorted(overridden, key=lambda o: o.rule)),
+            adjusted=tuple(sorted(adjusted, key=lambda a: (a.rule, a.by))),
+            dropped=(),
+            targets=tuple((t.stakeholder, t.distribution, t.influence) for t in targets),
+            costs=costs,
+            weight=weight,
+        )
+        return cell, error
+
+
+def resolve(graph: ObjectiveGraph, dropped: set[str]) -> Resolution:
+    """Resolve every behavior of the graph, leaving out the ``dropped`` rules."""
+    ctx = Context(graph)
+    out = Resolution()
+    for behavior in graph.behaviors():
+        all_refs = [r for r in graph.rules_for(behavior) if not is_empty(r.masks)]
+        refs = [r for r in all_refs if r.id not in dropped]
+        gone = [r for r in all_refs if r.id in dropped]
+        out.behaviors.append(_resolve_behavior(graph, ctx, behavior, refs, gone, out))
+    return out
+
+
+def _resolve_behavior(
+    graph: ObjectiveGraph,
+    ctx: Context,
+    behavior: str,
+    refs: list[RuleRef],
+    gone: list[RuleRef],
+    out: Resolution,
+) -> BehaviorResolution:
+    resolver = _CellResolver(graph, ctx, behavior)
+    dims, class_masks, class_rules = partition(graph, refs)
+    space = graph.space
+    count = math.prod(len(c) for c in class_masks)
+    names = tuple(space.dimensions[d].id for d in dims)
+    classes = tuple(
+        tuple(tuple(space.values_of(d, m)) for m in masks)
+        for d, masks in zip(dims, class_masks, strict=True)
+    )
+    if count > MAX_CELLS:
+        file, line, col = graph.workspace.origins[behavior].position()
+        out.diagnostics.append(
+            diag(
+                "PK421",
+                f"the rules on {behavior!r} divide its context space into {count} cells, "
+                f"more than {MAX_CELLS}",
+                file,
+                line,
+                col,
+                behavior=behavior,
+            )
+        )
+        return BehaviorResolution(behavior, resolver.outcomes, names, classes, ())
+    everyone = (1 << len(refs)) - 1
+    cache: dict[int, ResolvedCell] = {}
+    cells = []
+    for combo in itertools.product(*(range(len(c)) for c in class_masks)):
+        members = everyone
+        for d_index, c in enumerate(combo):
+            members &= class_rules[d_index][c]
+        rules = [refs[i] for i in _bits(members)]
+        gone_here = tuple(sorted(r.id for r in gone if _covers(r.masks, dims, class_masks, combo)))
+        cached = cache.get(members)
+        if cached is None:
+            cell, error = resolver.resolve(tuple(combo), rules)
+            if error is not None:
+                out.diagnostics.append(
+                    _cell_error(graph, behavior, rules, names, classes, combo, error)
+                )
+            cache[members] = cell
+        else:
+            cell = replace(cached, classes=tuple(combo))
+        if gone_here:
+            cell = replace(cell, dropped=gone_here)
+        cells.append(cell)
+    return BehaviorResolution(behavior, resolver.outcomes, names, classes, tuple(cells))
+
+
+def _covers(
+    masks: Masks, dims: list[int], class_masks: list[list[int]], combo: tuple[int, ...]
+) -> bool:
+    return all(
+        masks[d] & class_masks[i][c] for i, (d, c) in enumerate(zip(dims, combo, strict=True))
+    )
+
+
+def _cell_error(
+    graph: ObjectiveGraph,
+    behavior: str,
+    rules: Sequence[RuleRef],
+    names: tuple[str, ...],
+    classes: tuple[tuple[tuple[str, ...], ...], ...],
+    combo: tuple[int, ...],
+    message: str,
+) -> Diagnostic:
+    where = (
+        ", ".join(
+            f"{name}={classes[i][c][0]}"
+            for i, (name, c) in enumerate(zip(names, combo, strict=True))
+        )
+        or "every context"
+    )
+    hard = sorted((r for r in rules if r.hard), key=lambda r: r.order)
+    first = hard[0]
+    line, col = first.position()
+    return diag(
+        "PK420",
+        f"in {where}: {message}",
+        first.file,
+        line,
+        col,
+        related=tuple(Related(f"{r.label()}", r.file, *r.position()) for r in hard[1:]),
+        behavior=behavior,
+        stakeholders=tuple(sorted({r.stakeholder for r in hard})),
+        hint="loosen one of the bounds, or narrow a rule's when so they no longer meet",
+    )

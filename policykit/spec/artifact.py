@@ -1,0 +1,320 @@
+"""The target behavior spec: ``P_intended(y | x)`` made explicit (``policykit.spec/v1``).
+
+This is what policykit emits, so it is a versioned artifact with its own JSON Schema
+(``policykit/schemas/spec.schema.json``), separate from the authored models. Its bytes
+are deterministic: behaviors, rules and every mapping are sorted, numbers are rounded to
+12 digits, and nothing depends on the order of files, rules or keys in the input. The
+``inputs_hash`` covers a canonical form of everything that was compiled, so two specs
+with the same hash came from the same intent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from policykit import __version__
+from policykit.graph.objective import ObjectiveGraph
+from policykit.resolve.distributions import rounded
+from policykit.resolve.resolver import Resolution
+
+SPEC_VERSION = "policykit.spec/v1"
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+
+class Bound(_Out):
+    min: float
+    max: float
+
+
+class Override(_Out):
+    rule: str
+    """The overridden rule."""
+    by: str
+    """The higher-ranked rule that won."""
+    reason: str
+
+
+class Adjusted(_Out):
+    rule: str
+    """The higher rule whose bounds were relaxed to its `within`."""
+    by: str
+    """The lower rule that adjusted it."""
+    within: dict[str, Bound]
+
+
+class StakeholderTarget(_Out):
+    target: dict[str, float]
+    """The stakeholder's merged soft target in this cell."""
+    influence: float
+    """Its weight in the pool: stakeholder weight times mean rule weight."""
+    cost: float
+    """KL(target || intended) in nats, ε-smoothed: what the compromise costs it."""
+
+
+class Cell(_Out):
+    when: dict[str, list[str]]
+    """Per dividing dimension, the values of this cell (all other dimensions: any)."""
+    intended: dict[str, float]
+    """P_intended over the outcomes; sums to 1."""
+    bounds: dict[str, Bound]
+    """Per-outcome bounds every model response distribution must respect here."""
+    weight: float
+    """Summed weights of the stakeholders with a rule here (1 where only the default
+    applies)."""
+    applied: list[str]
+    """Rules whose scope covers this cell (dropped rules excluded)."""
+    winners: list[str]
+    """Hard rules that set the bounds, and the soft rules that decided the target."""
+    overridden: list[Override]
+    adjusted: list[Adjusted]
+    dropped: list[str]
+    """Rules dropped for a permission violation (on_violation: drop)."""
+    stakeholders: dict[str, StakeholderTarget]
+
+
+class Outcome(_Out):
+    description: str
+    exemplars: list[str]
+
+
+class Behavior(_Out):
+    id: str
+    description: str
+    property: Literal["helpful", "honest", "harmless"]
+    outcomes: dict[str, Outcome]
+    """The response classes. Like every mapping in a policykit file, the order they were
+    written in carries no meaning, so they are listed sorted."""
+    default: dict[str, float]
+    probes: list[str]
+    dimensions: list[str]
+    """The dimensions that divide this behavior's cells; the others do not matter."""
+    classes: dict[str, list[list[str]]]
+    """Per dividing dimension, its value classes, in cell order."""
+    cells: list[Cell]
+    """Row-major over `classes`, in the order of `dimensions`."""
+
+
+class Dimension(_Out):
+    id: str
+    values: list[str]
+    default: str
+    labels: dict[str, str]
+    description: str
+
+
+class Rule(_Out):
+    id: str
+    stakeholder: str
+    behavior: str
+    policy: str
+    """The policy's metadata name."""
+    directive: str
+    when: dict[str, list[str]]
+    rationale: str
+    examples: list[str]
+
+
+class Stakeholder(_Out):
+    rank: int
+    weight: float
+
+
+class TargetBehaviorSpec(_Out):
+    apiVersion: Literal["policykit.spec/v1"]
+    policykit_version: str
+    inputs_hash: str
+    """sha256 of a canonical form of the compiled inputs (order-independent)."""
+    project: str
+    description: str
+    deployment: dict[str, str]
+    strategy: str
+    stakeholders: dict[str, Stakeholder]
+    dimensions: list[Dimension]
+    behaviors: list[Behavior]
+    rules: list[Rule]
+
+
+def _probs(outcomes: tuple[str, ...], values: tuple[float, ...]) -> dict[str, float]:
+    return dict(zip(outcomes, rounded(values), strict=True))
+
+
+def _canonical(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def inputs_hash(graph: ObjectiveGraph) -> str:
+    ws = graph.workspace
+    project = ws.project
+    data = {
+        "project": project.model_dump(mode="json", exclude={"policies", "catalogs"}),
+        "dimensions": sorted(
+            (d.model_dump(mode="json") for d in ws.dimensions.values()), key=lambda d: d["id"]
+        ),
+        "behaviors": sorted(
+            (b.model_dump(mode="json") for b in ws.behaviors.values()), key=lambda b: b["id"]
+        ),
+        "relations": sorted(
+            json.dumps(r.model_dump(mode="json", by_alias=True), sort_keys=True)
+            for r, _ in ws.relations
+        ),
+        "policies": sorted(
+            (
+                {
+                    "stakeholder": pf.stakeholder,
+                    "on_violation": pf.on_violation,
+                    "name": pf.model.metadata.name,
+                    "rules": [
+                        r.model_dump(mode="json")
+                        for r in sorted(pf.model.rules, key=lambda r: r.id)
+                    ],
+                    "grants": sorted(
+                        json.dumps(g.model_dump(mode="json"), sort_keys=True)
+                        for g in pf.model.grants
+                    ),
+                }
+                for pf in ws.policies
+            ),
+            key=lambda p: (p["name"], p["stakeholder"]),
+        ),
+    }
+    return "sha256:" + hashlib.sha256(_canonical(data)).hexdigest()
+
+
+def build_spec(graph: ObjectiveGraph, resolution: Resolution) -> TargetBehaviorSpec:
+    ws = graph.workspace
+    project = ws.project
+    catalog_behaviors = ws.behaviors
+    behaviors = []
+    for br in sorted(resolution.behaviors, key=lambda b: b.behavior):
+        b = catalog_behaviors[br.behavior]
+        outcomes = br.outcomes
+        cells = []
+        for cell in br.cells:
+            when = {
+                name: list(br.classes[i][c])
+                for i, (name, c) in enumerate(zip(br.dimensions, cell.classes, strict=True))
+            }
+            cells.append(
+                Cell(
+                    when=when,
+                    intended=_probs(outcomes, cell.intended),
+                    bounds={
+                        o: Bound(min=round(lo, 12), max=round(hi, 12))
+                        for o, lo, hi in zip(outcomes, cell.lo, cell.hi, strict=True)
+                    },
+                    weight=round(cell.weight, 12),
+                    applied=list(cell.applied),
+                    winners=list(cell.winners),
+                    overridden=[
+                        Override(rule=o.rule, by=o.by, reason=o.reason) for o in cell.overridden
+                    ],
+                    adjusted=[
+                        Adjusted(
+                            rule=a.rule,
+                            by=a.by,
+                            within={
+                                o: Bound(min=round(lo, 12), max=round(hi, 12))
+                                for o, (lo, hi) in zip(outcomes, a.within, strict=True)
+                            },
+                        )
+                        for a in cell.adjusted
+                    ],
+                    dropped=list(cell.dropped),
+                    stakeholders={
+                        name: StakeholderTarget(
+                            target=_probs(outcomes, target),
+                            influence=round(influence, 12),
+                            cost=round(dict(cell.costs)[name], 12),
+                        )
+                        for name, target, influence in cell.targets
+                    },
+                )
+            )
+        behaviors.append(
+            Behavior(
+                id=b.id,
+                description=b.description,
+                property=b.property,
+                outcomes={
+                    o: Outcome(description=v.description, exemplars=list(v.exemplars))
+                    for o, v in b.outcomes.items()
+                },
+                default={o: round(b.default.get(o, 0.0), 12) for o in outcomes},
+                probes=list(b.probes),
+                dimensions=list(br.dimensions),
+                classes={
+                    name: [list(c) for c in br.classes[i]] for i, name in enumerate(br.dimensions)
+                },
+                cells=cells,
+            )
+        )
+    rules = sorted(
+        (
+            Rule(
+                id=r.id,
+                stakeholder=r.stakeholder,
+                behavior=r.behavior,
+                policy=r.policy.model.metadata.name,
+                directive=r.rule.directive,
+                when={k: list(v) for k, v in r.rule.when.items()},
+                rationale=r.rule.rationale,
+                examples=list(r.rule.examples),
+            )
+            for r in graph.rules
+        ),
+        key=lambda r: r.id,
+    )
+    return TargetBehaviorSpec(
+        apiVersion=SPEC_VERSION,
+        policykit_version=__version__,
+        inputs_hash=inputs_hash(graph),
+        project=project.metadata.name,
+        description=project.metadata.description,
+        deployment={
+            "description": project.deployment.description,
+            "context_template": project.deployment.context_template,
+        },
+        strategy=project.strategy,
+        stakeholders={
+            name: Stakeholder(
+                rank=project.settings(name).rank, weight=project.settings(name).weight
+            )
+            for name in ("society", "developer", "deployer", "user")
+        },
+        dimensions=[
+            Dimension(
+                id=d.id,
+                values=list(d.values),
+                default=d.default,
+                labels=dict(d.labels),
+                description=d.description,
+            )
+            for d in graph.space.dimensions
+        ],
+        behaviors=behaviors,
+        rules=rules,
+    )
+
+
+def dumps(spec: TargetBehaviorSpec) -> str:
+    """The artifact's bytes (as text): sorted keys, one-space indent, final newline."""
+    return (
+        json.dumps(spec.model_dump(mode="json"), sort_keys=True, indent=1, ensure_ascii=False)
+        + "\n"
+    )
+
+
+def spec_json_schema() -> dict[str, Any]:
+    schema = TargetBehaviorSpec.model_json_schema(mode="serialization")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "policykit target behavior spec (policykit.spec/v1)",
+        **{k: v for k, v in schema.items() if k != "title"},
+    }

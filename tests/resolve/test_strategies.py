@@ -1,0 +1,70 @@
+"""The worked example in policykit/resolve/strategies.py, checked."""
+
+from __future__ import annotations
+
+import pytest
+
+from policykit.resolve.distributions import kl
+from policykit.resolve.strategies import STRATEGIES, Target, maxmin, worst_cost
+
+TARGETS = [Target("deployer", 2, (0.2, 0.8), 1.0), Target("user", 1, (0.6, 0.4), 0.5)]
+FREE = ((0.0, 0.0), (1.0, 1.0))
+CAPPED = ((0.0, 0.0), (1.0, 0.6))
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("weighted_linear", (0.333, 0.667)),
+        ("weighted_log", (0.313, 0.687)),
+        ("maxmin", (0.394, 0.606)),
+        ("chain_of_command", (0.2, 0.8)),
+    ],
+)
+def test_worked_example_without_bounds(name: str, expected: tuple[float, float]) -> None:
+    assert STRATEGIES[name](TARGETS, *FREE) == pytest.approx(expected, abs=1e-3)
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_worked_example_with_a_cap(name: str) -> None:
+    assert STRATEGIES[name](TARGETS, *CAPPED) == pytest.approx((0.4, 0.6), abs=1e-9)
+
+
+def test_maxmin_equalizes_the_costs_at_its_optimum() -> None:
+    p = maxmin(TARGETS, *FREE)
+    costs = [kl(t.distribution, p) for t in TARGETS]
+    assert costs[0] == pytest.approx(costs[1], abs=1e-5)
+    for other in ("weighted_linear", "weighted_log", "chain_of_command"):
+        assert worst_cost(TARGETS, p) <= worst_cost(TARGETS, STRATEGIES[other](TARGETS, *FREE))
+
+
+def test_a_prefer_does_not_veto_other_outcomes_in_the_log_pool() -> None:
+    point = Target("developer", 3, (0.0, 1.0), 0.5)
+    soft = Target("user", 1, (0.5, 0.5), 1.0)
+    p = STRATEGIES["weighted_log"]([point, soft], *FREE)
+    assert 0.0 < p[0] < 0.5
+
+
+def test_stakeholder_weight_is_shared_among_its_rules() -> None:
+    """Writing many rules does not buy more influence."""
+    from types import SimpleNamespace
+
+    from policykit.resolve.resolver import stakeholder_targets
+
+    def ref(stakeholder: str, target: tuple[float, float], weight: float = 1.0) -> object:
+        return SimpleNamespace(
+            stakeholder=stakeholder,
+            rank=1,
+            weight=1.0,
+            id=f"{stakeholder}{target}",
+            target=target,
+            rule=SimpleNamespace(weight=weight),
+        )
+
+    one = stakeholder_targets([ref("user", (0.0, 1.0)), ref("deployer", (1.0, 0.0))])  # type: ignore[list-item]
+    many = stakeholder_targets(
+        [ref("user", (0.0, 1.0)) for _ in range(5)] + [ref("deployer", (1.0, 0.0))]  # type: ignore[list-item]
+    )
+    assert [(t.stakeholder, t.influence) for t in one] == [
+        (t.stakeholder, t.influence) for t in many
+    ]
