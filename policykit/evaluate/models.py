@@ -185,10 +185,19 @@ def _load_gguf(path: Path) -> tuple[Any, Any]:
             AutoModelForCausalLM.from_pretrained(target, dtype=torch.float32),
             AutoTokenizer.from_pretrained(target),
         )
-    tokenizer: Any = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
-    model: Any = AutoModelForCausalLM.from_pretrained(
-        path.parent, gguf_file=path.name, dtype=torch.float32
-    )
+    # the conversion draws its own tqdm bar, which only TQDM_DISABLE turns off
+    previous = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"
+    try:
+        tokenizer: Any = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+        model: Any = AutoModelForCausalLM.from_pretrained(
+            path.parent, gguf_file=path.name, dtype=torch.float32
+        )
+    finally:
+        if previous is None:
+            del os.environ["TQDM_DISABLE"]
+        else:
+            os.environ["TQDM_DISABLE"] = previous
     # The weights are dequantized to float32 on load; what is left of the GGUF
     # quantizer only forbids saving them.
     model.hf_quantizer = None
