@@ -83,6 +83,7 @@ bench: $(STAMP)
 schemas: $(STAMP)
 	$(BIN)/policykit schema --write policykit/schemas
 	$(BIN)/python -m policykit.export policykit/schemas
+	$(BIN)/python -m policykit.evaluate policykit/schemas
 	$(BIN)/policykit codes --markdown > docs/diagnostics.md
 
 clean:

@@ -23,7 +23,7 @@ h1{font-size:1.5rem;margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px s
 .meta{color:#616e7c}.tiles{display:flex;gap:1rem;flex-wrap:wrap;margin:1rem 0}
 .tile{border:1px solid #e4e7eb;border-radius:6px;padding:.6rem 1rem;min-width:7rem}
 .tile b{display:block;font-size:1.4rem}.tile span{color:#616e7c;font-size:.85rem}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:1rem}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(350px,1fr));gap:1rem}
 .card{border:1px solid #e4e7eb;border-radius:6px;padding:.6rem .8rem}
 .card h3{font-size:1rem;margin:.1rem 0}.card p{margin:.1rem 0 .4rem;color:#616e7c;font-size:.85rem}
 table{border-collapse:collapse;width:100%;font-size:.85rem}
@@ -68,7 +68,7 @@ def _distribution_chart(
     model: dict[str, float],
     bounds_max: dict[str, float] | None = None,
 ) -> str:
-    width, label_w, row_h = 320, 120, 30
+    width, label_w, row_h = 350, 150, 30
     bar_w = width - label_w - 40
     height = row_h * len(outcomes) + 4
     parts = [
@@ -81,7 +81,7 @@ def _distribution_chart(
         forbidden = bounds_max is not None and bounds_max.get(o, 1.0) <= 0.0
         color = BAD if forbidden and pm > 0.05 else MODEL
         parts.append(
-            f'<text x="{label_w - 6}" y="{y + 17}" text-anchor="end" font-size="12">'
+            f'<text x="{label_w - 6}" y="{y + 17}" text-anchor="end" font-size="11">'
             f"{escape(o)}</text>"
             f'<rect x="{label_w}" y="{y + 3}" width="{pi * bar_w:.1f}" height="10" '
             f'fill="{INTENDED}"><title>intended {escape(o)}: {pi:.3f}</title></rect>'
