@@ -10,16 +10,15 @@ called, so nothing here (nor ``policykit validate``) pulls them in.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, cast, runtime_checkable
 
 from policykit.evaluate.cases import Case
 from policykit.evaluate.errors import EvalError
 from policykit.evaluate.scoring import ExemplarScore, Normalize
+from policykit.plugins import find_plugin, plugin_names
 
 ENTRY_POINT_GROUP = "policykit.backends"
 
@@ -152,27 +151,18 @@ DESCRIPTIONS = {
 
 def backend_names() -> list[str]:
     """Built-ins first, then plugins sorted; a plugin never shadows a built-in."""
-    builtin = list(builtin_backends())
-    plugins = sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)} - set(builtin))
-    return builtin + plugins
+    return plugin_names(builtin_backends(), ENTRY_POINT_GROUP)
 
 
 def get_backend(name: str) -> BackendFactory:
-    builtin = builtin_backends()
-    if name in builtin:
-        return builtin[name]
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name == name:
-            try:
-                loaded = ep.load()
-            except Exception as exc:  # a broken plugin is the user's to see, in one line
-                raise EvalError(f"backend {name!r} ({ep.value}) failed to load: {exc}") from exc
-            if not callable(loaded):
-                raise EvalError(f"backend {name!r} ({ep.value}) is not a backend factory")
-            factory: BackendFactory = loaded
-            return factory
-    close = difflib.get_close_matches(name, backend_names(), n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise EvalError(
-        f"unknown backend {name!r}{hint}; the backends are {', '.join(backend_names())}"
+    found = find_plugin(
+        name,
+        builtin_backends(),
+        ENTRY_POINT_GROUP,
+        kind="backend",
+        plural="backends",
+        valid=callable,
+        invalid="is not a backend factory",
+        error=EvalError,
     )
+    return cast(BackendFactory, found)

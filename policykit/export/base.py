@@ -11,14 +11,13 @@ a class instance) that satisfies the protocol.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping
-from importlib.metadata import entry_points
 from pathlib import Path, PurePosixPath
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 from policykit.export.cases import CaseSet
+from policykit.plugins import find_plugin, plugin_names
 
 ENTRY_POINT_GROUP = "policykit.exporters"
 
@@ -58,31 +57,21 @@ def builtin_exporters() -> dict[str, Exporter]:
 def exporter_names() -> list[str]:
     """Built-in names first, then plugins' names, sorted; a plugin never shadows a
     built-in."""
-    builtin = list(builtin_exporters())
-    plugins = sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)} - set(builtin))
-    return builtin + plugins
+    return plugin_names(builtin_exporters(), ENTRY_POINT_GROUP)
 
 
 def get_exporter(name: str) -> Exporter:
-    builtin = builtin_exporters()
-    if name in builtin:
-        return builtin[name]
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name == name:
-            try:
-                loaded = ep.load()
-            except Exception as exc:  # a broken plugin is the user's problem to see
-                raise ExportError(f"exporter {name!r} ({ep.value}) failed to load: {exc}") from exc
-            if not isinstance(loaded, Exporter):
-                raise ExportError(
-                    f"exporter {name!r} ({ep.value}) lacks DESCRIPTION, render or run_command"
-                )
-            return loaded
-    close = difflib.get_close_matches(name, exporter_names(), n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise ExportError(
-        f"unknown export format {name!r}{hint}; the formats are {', '.join(exporter_names())}"
+    found = find_plugin(
+        name,
+        builtin_exporters(),
+        ENTRY_POINT_GROUP,
+        kind="export format",
+        plural="formats",
+        valid=lambda x: isinstance(x, Exporter),
+        invalid="lacks DESCRIPTION, render or run_command",
+        error=ExportError,
     )
+    return cast(Exporter, found)
 
 
 def safe_relative(path: str) -> PurePosixPath:

@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from policykit import plugins
 from policykit.cli import main
 from policykit.export import (
     CaseOptions,
@@ -26,7 +27,6 @@ from policykit.export import (
     exporter_names,
     get_exporter,
 )
-from policykit.export import base as export_base
 from policykit.export.cases import fill_placeholders, is_conflict, render_context
 from policykit.spec.artifact import TargetBehaviorSpec, dumps
 from tests.export.conftest import CREATIVE, ROOT, compiled
@@ -481,7 +481,7 @@ class _Echo:
 def _plugins(monkeypatch: pytest.MonkeyPatch, **targets: Any) -> None:
     eps = [_FakeEntryPoint(name=n, value=f"x:{n}", target=t) for n, t in targets.items()]
     monkeypatch.setattr(
-        export_base,
+        plugins,
         "entry_points",
         lambda group: eps if group == "policykit.exporters" else [],
     )
