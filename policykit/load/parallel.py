@@ -1,8 +1,9 @@
 """Reading many policy files at once, on two cores where that pays.
 
-Parsing is most of the time `validate` takes on a large project, it is single-threaded
-Python (the GIL is held while events are built), and policy files are independent. So
-when there is enough to read, a forked child parses part of the files and hands back
+Without the C reader (see policykit/load/reader.py), parsing is most of the time
+`validate` takes on a large project, it is single-threaded Python (the GIL is held while
+events are built), and policy files are independent. So when there is enough to read and
+only the Python builder to read it with, a forked child parses part of the files and hands back
 what it read, pickled through an anonymous temporary file, while this process parses
 the rest. The outcome is exactly what reading the files one after another gives: each
 file's :class:`Document` or the :class:`PolicykitError` it raised. Anything unusual
@@ -22,6 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from policykit.diagnostics import Diagnostic, PolicykitError
+from policykit.load import reader
 from policykit.load.reader import Document, Limits, read_file
 
 Outcome = Document | PolicykitError
@@ -41,7 +43,14 @@ def read_all(
 ) -> dict[Path, Outcome]:
     """Every file of ``paths`` read and parsed, by path."""
     sizes = {p: _size(p) for p in dict.fromkeys(paths)}
-    if _can_fork() and len(sizes) > 1 and sum(sizes.values()) >= PARALLEL_BYTES:
+    # The C reader parses about five times faster than the Python builder, so pickling
+    # the child's work would cost about what the child saves: read everything here.
+    if (
+        not reader.has_fast_builder()
+        and _can_fork()
+        and len(sizes) > 1
+        and sum(sizes.values()) >= PARALLEL_BYTES
+    ):
         mine, theirs = _split(sizes)
         try:
             return _read_forked(mine, theirs, display, limits)

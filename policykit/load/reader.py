@@ -35,6 +35,22 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     _FastLoader = yaml.SafeLoader  # type: ignore[assignment,misc]
     FAST_YAML = False
 
+# The common case of the builder below, in C (policykit/load/_fastyaml.c), built when
+# policykit is installed where a C compiler and libyaml's headers are found; without it,
+# or with POLICYKIT_PURE_PYTHON set, every document takes the Python path, with the
+# same values, positions and diagnostics, only slower.
+_FASTYAML_ABI = 2
+_fastyaml: Any
+try:
+    if os.environ.get("POLICYKIT_PURE_PYTHON"):
+        raise ImportError("POLICYKIT_PURE_PYTHON is set")
+    from policykit.load import _fastyaml  # type: ignore[attr-defined,no-redef]
+
+    if _fastyaml.ABI != _FASTYAML_ABI:  # left over from an older build of the source
+        _fastyaml = None
+except ImportError:
+    _fastyaml = None
+
 _COL_BITS = 24
 _COL_MASK = (1 << _COL_BITS) - 1
 
@@ -59,14 +75,18 @@ def unpack(pos: int) -> tuple[int, int]:
 _NARROW_BITS = 12
 _NARROW_MASK = (1 << _NARROW_BITS) - 1
 _NARROW = "I" if array("I").itemsize == 4 else ""
-_LONG_LINE = re.compile(f"[^\n\r\x85\u2028\u2029]{{{_NARROW_MASK}}}")
+_LINE_BREAK = re.compile("[\n\r\x85\u2028\u2029]")  # YAML's line breaks (\r\n is two)
 
 
 def _packing(text: str) -> tuple[str, int]:
     """The array typecode and the column bits for the positions of ``text``: narrow
     when no line reaches column 4095 (a value may start just past a line's end) and
     there are fewer lines than 2**20 (there are at most as many as characters, plus 1)."""
-    if _NARROW and len(text) + 1 < 1 << (32 - _NARROW_BITS) and not _LONG_LINE.search(text):
+    if (
+        _NARROW
+        and len(text) + 1 < 1 << (32 - _NARROW_BITS)
+        and (len(text) < _NARROW_MASK or max(map(len, _LINE_BREAK.split(text))) < _NARROW_MASK)
+    ):
         return _NARROW, _NARROW_BITS
     return "Q", _COL_BITS
 
@@ -251,6 +271,9 @@ def parse(text: str, file: str, limits: Limits | None = None) -> Document:
                 )
             ]
         )
+    data = _build_fast(text, limits)
+    if data is not None:
+        return Document(file, data, text)
     try:
         data = _Builder(file, limits, *_packing(text)).build(yaml.parse(text, Loader=_FastLoader))
     except yaml.MarkedYAMLError as exc:
@@ -270,6 +293,33 @@ def parse(text: str, file: str, limits: Limits | None = None) -> Document:
             [diag("PK107", f"nesting deeper than {limits.max_depth} levels", file)]
         ) from None
     return Document(file, data, text)
+
+
+def has_fast_builder() -> bool:
+    """Whether the C reader was built and is in use."""
+    return _fastyaml is not None
+
+
+def _build_fast(text: str, limits: Limits) -> YMap | None:
+    """The document built by the C reader, or None where the Python builder must run:
+    the C reader is not built, or the document has something it leaves to that builder
+    (any error, a tag, an anchor or alias, a scalar that does not resolve)."""
+    if _fastyaml is None:
+        return None
+    try:
+        data: YMap | None = _fastyaml.build(
+            text,
+            _NARROW,
+            limits.max_depth,
+            YMap,
+            YSeq,
+            _SCALARS,
+            resolve_plain,
+            array,
+        )
+    except UnicodeEncodeError:  # a lone surrogate: the Python path reports it
+        return None
+    return data
 
 
 def _bad_character(text: str, index: int, char: str, file: str) -> PolicykitError:
@@ -319,6 +369,31 @@ _SequenceStartEvent = yaml.SequenceStartEvent
 _SequenceEndEvent = yaml.SequenceEndEvent
 _AliasEvent = yaml.AliasEvent
 _DocumentStartEvent = yaml.DocumentStartEvent
+
+
+def _resolve_tag(text: str) -> str:
+    return _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call,no-any-return]
+
+
+def resolve_plain(text: str) -> Any:
+    """A plain scalar's value, resolved as PyYAML's safe loader resolves it, and
+    remembered in the scalar cache; raises ValueError or OverflowError for text that
+    looks like an int, float or date but is not a valid one (``2024-02-30``)."""
+    tag = _resolve_tag(text)
+    if tag == _STR_TAG:
+        value: Any = text
+    elif tag == _NULL_TAG:
+        value = None
+    else:
+        # Call the scalar constructor directly: construct_object would keep every node
+        # in the shared constructor's cache for good. `=` and `<<` have none: text.
+        construct = _CONSTRUCTOR.yaml_constructors.get(tag)
+        value = text if construct is None else construct(_CONSTRUCTOR, yaml.ScalarNode(tag, text))
+    if len(text) <= _SCALAR_TEXT_MAX:
+        if len(_SCALARS) >= _SCALARS_MAX:
+            _SCALARS.clear()
+        _SCALARS[text] = value
+    return value
 
 
 class _Builder:
@@ -478,35 +553,16 @@ class _Builder:
     def scalar(self, event: Any) -> Any:
         """A plain scalar's value, resolved as the safe loader would (and remembered)."""
         text = event.value
-        tag = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
-        if tag == _STR_TAG:
-            value = text
-        elif tag == _NULL_TAG:
-            value = None
-        else:
-            # Call the scalar constructor directly: construct_object would keep every
-            # node in the shared constructor's cache for good. `=` and `<<` have none:
-            # text.
-            construct = _CONSTRUCTOR.yaml_constructors.get(tag)
-            if construct is None:
-                value = text
-            else:
-                node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark)
-                try:
-                    value = construct(_CONSTRUCTOR, node)
-                except (ValueError, OverflowError) as exc:  # 2024-02-30, 0x_
-                    kind = tag.rsplit(":", 1)[-1]
-                    raise self.fail(
-                        "PK101",
-                        f"{text!r} is not a valid {kind}: {exc}",
-                        event.start_mark,
-                        hint=f"quote it if it is text: '{text}'",
-                    ) from None
-        if len(text) <= _SCALAR_TEXT_MAX:
-            if len(_SCALARS) >= _SCALARS_MAX:
-                _SCALARS.clear()
-            _SCALARS[text] = value
-        return value
+        try:
+            return resolve_plain(text)
+        except (ValueError, OverflowError) as exc:  # 2024-02-30, 0x_
+            kind = _resolve_tag(text).rsplit(":", 1)[-1]
+            raise self.fail(
+                "PK101",
+                f"{text!r} is not a valid {kind}: {exc}",
+                event.start_mark,
+                hint=f"quote it if it is text: '{text}'",
+            ) from None
 
     def count_alias(self, mark: Any) -> None:
         self.alias_count += 1

@@ -10,7 +10,7 @@ import pytest
 from bench.generate import generate
 from policykit.api import validate_project
 from policykit.diagnostics import PolicykitError
-from policykit.load import parallel
+from policykit.load import parallel, reader
 from policykit.load.parallel import Outcome, read_all
 from policykit.load.reader import Limits, YMap
 
@@ -41,6 +41,12 @@ def _deep_positions(value: object) -> object:
     if isinstance(value, tuple):
         return [getattr(value, "ipos", None), *(_deep_positions(v) for v in value)]
     return None
+
+
+@pytest.fixture(autouse=True)
+def python_builder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The forked reader serves the Python builder; with the C reader nothing forks."""
+    monkeypatch.setattr(reader, "_fastyaml", None)
 
 
 @pytest.fixture
@@ -117,3 +123,17 @@ def test_validate_is_the_same_read_either_way(
     together = validate_project(project)
     assert together.diagnostics == alone.diagnostics
     assert alone.diagnostics  # the generated conflicts were found
+
+
+def test_nothing_forks_with_the_c_reader(
+    files: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reader, "_fastyaml", object())  # any built module
+    monkeypatch.setattr(parallel, "PARALLEL_BYTES", 0)
+
+    def forked(*args: object) -> None:
+        raise AssertionError("forked")
+
+    monkeypatch.setattr(parallel, "_read_forked", forked)
+    monkeypatch.setattr(parallel, "_read", lambda path, *args: path)
+    assert read_all(files, _display, Limits()) == {p: p for p in files}

@@ -8,6 +8,8 @@ from policykit.diagnostics import Diagnostic, Related
 from policykit.load import project as project_module
 from policykit.load.project import SourceSet, find_project_file, load_sources, std_entries
 
+pytestmark = pytest.mark.usefixtures("builder")
+
 Finding = tuple[str, str, str, int, int]
 
 PROJECT_HEAD = "apiVersion: policykit/v1\nkind: Project\n"

@@ -10,6 +10,8 @@ from policykit.diagnostics import PolicykitError, Related, Severity
 from policykit.load import reader
 from policykit.load.reader import FAST_YAML, Limits, YMap, YSeq, parse, read_file, unpack
 
+pytestmark = pytest.mark.usefixtures("builder")
+
 Finding = tuple[str, str, int, int]
 
 
@@ -435,6 +437,7 @@ def test_pure_python_parser_gives_the_same_result(
     text: str, expected: Finding, same_message: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(reader, "_FastLoader", yaml.SafeLoader)
+    monkeypatch.setattr(reader, "_fastyaml", None)
     got = parse_error(text)
     if same_message:
         assert got == [expected]
@@ -447,6 +450,7 @@ def test_pure_python_parser_gives_the_same_result(
 def test_pure_python_parser_reads_the_same_values(monkeypatch: pytest.MonkeyPatch) -> None:
     fast = parse(POSITIONS, "f.yaml").data
     monkeypatch.setattr(reader, "_FastLoader", yaml.SafeLoader)
+    monkeypatch.setattr(reader, "_fastyaml", None)
     slow = parse(POSITIONS, "f.yaml").data
     assert slow == fast
     assert slow.kpos == fast.kpos and slow.vpos == fast.vpos
@@ -454,6 +458,8 @@ def test_pure_python_parser_reads_the_same_values(monkeypatch: pytest.MonkeyPatc
 
 
 def test_recursion_error_becomes_nesting_diagnostic(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reader, "_fastyaml", None)  # what the Python builder does
+
     def recurse(*args: object, **kwargs: object) -> None:
         raise RecursionError("maximum recursion depth exceeded")
 
@@ -462,6 +468,8 @@ def test_recursion_error_becomes_nesting_diagnostic(monkeypatch: pytest.MonkeyPa
 
 
 def test_unexpected_yaml_error_becomes_diagnostic(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reader, "_fastyaml", None)  # what the Python builder does
+
     def broken(*args: object, **kwargs: object) -> None:
         raise yaml.YAMLError("something odd")
 

@@ -20,6 +20,8 @@ from policykit.load import reader
 from policykit.load.reader import YMap, YSeq, parse, unpack
 from policykit.schema.errors import locate
 
+pytestmark = pytest.mark.usefixtures("builder")
+
 # Plain data with no anchors, aliases or tags, written in block and flow styles.
 KEYS = st.sampled_from(["id", "when", "rules", "a", "b", "no", "1.10", "x y", "é"])
 SCALARS = st.one_of(
@@ -81,6 +83,7 @@ def test_positions_agree_with_the_composer(data: Any, flow: bool | None, fast: b
     with pytest.MonkeyPatch.context() as patch:
         if not fast:
             patch.setattr(reader, "_FastLoader", yaml.SafeLoader)
+            patch.setattr(reader, "_fastyaml", None)
         doc = parse(text, "f.yaml")
     assert _plain(doc.data) == data
     node = yaml.compose(text, Loader=yaml.SafeLoader)

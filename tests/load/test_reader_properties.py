@@ -16,6 +16,8 @@ from policykit.diagnostics import PolicykitError
 from policykit.load import reader
 from policykit.load.reader import Document, Limits, parse, read_file
 
+pytestmark = pytest.mark.usefixtures("builder")
+
 # Small caps, so that the nesting and alias checks are reached by short inputs too.
 LIMITS = Limits(max_bytes=4096, max_depth=6, max_aliases=4, max_alias_nodes=40)
 
@@ -71,6 +73,7 @@ def test_parse_raises_only_diagnostics(text: str) -> None:
 def test_pure_python_parse_raises_only_diagnostics(text: str) -> None:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(reader, "_FastLoader", yaml.SafeLoader)
+        mp.setattr(reader, "_fastyaml", None)
         check(text)
 
 
