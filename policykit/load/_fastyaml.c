@@ -23,7 +23,7 @@
 #include <yaml.h>
 
 /* Raised by the reader when the layout of this module's arguments or result changes. */
-#define FASTYAML_ABI 2
+#define FASTYAML_ABI 3
 
 typedef struct {
     uint64_t *data;
@@ -90,7 +90,11 @@ typedef struct {
     PyObject *ymap_type;
     PyObject *yseq_type;
     PyObject *scalars; /* the reader's cache of resolved plain scalars, by text */
+    Py_ssize_t scalars_max;     /* how many it holds before it is emptied */
+    Py_ssize_t scalar_text_max; /* the longest text it keeps */
     PyObject *resolve; /* the reader's resolver for a plain scalar not in the cache */
+    PyObject *resolved_starts; /* first characters of every text that can resolve to
+                                  something else than itself; NULL: any text can */
     Stack stack;
     PosBuf positions;
     PyObject *made; /* every collection made, with its base, to get `_at` at the end */
@@ -137,6 +141,19 @@ place(Builder *b, PyObject *value, uint64_t pos)
     return posbuf_push(&f->run, pos) < 0 ? FAILED : GO_ON;
 }
 
+/* Whether a plain scalar's text is a string without asking the resolver: YAML 1.1's
+ * implicit types (bool, int, float, null, timestamp, merge, value) are each tried only
+ * for texts that start with one of their first characters. */
+static int
+is_plain_text(Builder *b, PyObject *text)
+{
+    if (b->resolved_starts == NULL || PyUnicode_GET_LENGTH(text) == 0)
+        return 0;
+    Py_UCS4 first = PyUnicode_READ_CHAR(text, 0);
+    return PyUnicode_FindChar(b->resolved_starts, first, 0,
+                              PyUnicode_GET_LENGTH(b->resolved_starts), 1) == -1;
+}
+
 static int
 on_scalar(Builder *b, yaml_event_t *event)
 {
@@ -174,6 +191,21 @@ on_scalar(Builder *b, yaml_event_t *event)
         else if (PyErr_Occurred()) {
             Py_DECREF(text);
             return FAILED;
+        }
+        else if (is_plain_text(b, text)) {
+            /* what resolve() does for a text that resolves to itself (an id, a name,
+               most prose): remember it, so later copies share it */
+            value = text;
+            Py_INCREF(value);
+            if (PyUnicode_GET_LENGTH(text) <= b->scalar_text_max) {
+                if (PyDict_GET_SIZE(b->scalars) >= b->scalars_max)
+                    PyDict_Clear(b->scalars);
+                if (PyDict_SetItem(b->scalars, text, text) < 0) {
+                    Py_DECREF(value);
+                    Py_DECREF(text);
+                    return FAILED;
+                }
+            }
         }
         else {
             value = PyObject_CallOneArg(b->resolve, text);
@@ -354,7 +386,8 @@ finish(Builder *b, PyObject *array_type)
 }
 
 PyDoc_STRVAR(build_doc,
-"build(text, narrow, max_depth, ymap, yseq, scalars, resolve, array)\n"
+"build(text, narrow, max_depth, ymap, yseq, scalars, scalars_max, scalar_text_max,\n"
+"      resolve, resolved_starts, array)\n"
 "--\n\n"
 "The root YMap of a YAML document, built as policykit.load.reader's Python builder\n"
 "builds it; None where that builder must run instead (it reports the error, or\n"
@@ -368,10 +401,19 @@ build(PyObject *Py_UNUSED(self), PyObject *args)
     Builder b;
     PyObject *array_type;
     memset(&b, 0, sizeof(b));
-    if (!PyArg_ParseTuple(args, "s#snOOO!OO", &text, &length, &b.narrow, &b.max_depth,
-                          &b.ymap_type, &b.yseq_type, &PyDict_Type, &b.scalars, &b.resolve,
+    PyObject *starts;
+    if (!PyArg_ParseTuple(args, "s#snOOO!nnOOO", &text, &length, &b.narrow, &b.max_depth,
+                          &b.ymap_type, &b.yseq_type, &PyDict_Type, &b.scalars,
+                          &b.scalars_max, &b.scalar_text_max, &b.resolve, &starts,
                           &array_type))
         return NULL;
+    if (starts != Py_None) {
+        if (!PyUnicode_Check(starts)) {
+            PyErr_SetString(PyExc_TypeError, "resolved_starts is a str or None");
+            return NULL;
+        }
+        b.resolved_starts = starts;
+    }
     b.made = PyList_New(0);
     if (b.made == NULL)
         return NULL;

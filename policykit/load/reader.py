@@ -39,7 +39,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 # policykit is installed where a C compiler and libyaml's headers are found; without it,
 # or with POLICYKIT_PURE_PYTHON set, every document takes the Python path, with the
 # same values, positions and diagnostics, only slower.
-_FASTYAML_ABI = 2
+_FASTYAML_ABI = 3
 _fastyaml: Any
 try:
     if os.environ.get("POLICYKIT_PURE_PYTHON"):
@@ -255,7 +255,7 @@ def parse(text: str, file: str, limits: Limits | None = None) -> Document:
     limits = limits or Limits()
     if text.startswith("\ufeff"):
         text = text[1:]
-    tab = _TAB_INDENT.search(text)
+    tab = _TAB_INDENT.search(text) if "\t" in text else None
     if tab:
         line = text.count("\n", 0, tab.start()) + 1
         col = tab.end() - tab.start()
@@ -314,7 +314,10 @@ def _build_fast(text: str, limits: Limits) -> YMap | None:
             YMap,
             YSeq,
             _SCALARS,
+            _SCALARS_MAX,
+            _SCALAR_TEXT_MAX,
             resolve_plain,
+            _RESOLVED_STARTS,
             array,
         )
     except UnicodeEncodeError:  # a lone surrogate: the Python path reports it
@@ -369,6 +372,16 @@ _SequenceStartEvent = yaml.SequenceStartEvent
 _SequenceEndEvent = yaml.SequenceEndEvent
 _AliasEvent = yaml.AliasEvent
 _DocumentStartEvent = yaml.DocumentStartEvent
+
+
+# The first characters of the texts that the resolver may turn into something else than
+# a string (the empty text is always resolved); None where some resolver is tried on
+# every text (none is, in PyYAML's).
+_RESOLVED_STARTS: str | None = (
+    None
+    if None in _RESOLVER.yaml_implicit_resolvers
+    else "".join(sorted(k for k in _RESOLVER.yaml_implicit_resolvers if k))
+)
 
 
 def _resolve_tag(text: str) -> str:
