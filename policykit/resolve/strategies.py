@@ -79,18 +79,24 @@ def maxmin(targets: Sequence[Target], lo: Vector, hi: Vector) -> Vector:
     does not enter: each stakeholder counts once.
 
     The problem is convex. It is solved with SLSQP (scipy) on the epigraph form, from
-    the best of the linear and logarithmic pools; the result is never worse than that
-    start and is optimal to within ``MAXMIN_TOLERANCE`` nats.
+    the best of the linear and logarithmic pools and chain_of_command; the result is
+    never worse than any of them and is optimal to within ``MAXMIN_TOLERANCE`` nats.
+    (With a single target the answer is not its Euclidean projection onto the bounds:
+    KL moves mass in proportion to the target, so that case is solved too.)
 
     Example: the deployer's KL is smallest at comply = 0.8, the user's at 0.4; the two
     costs are equal, and the larger one smallest, at (0.394, 0.606). With comply capped
     at 0.6 the deployer is the worse off at every feasible point and its cost falls as
     comply rises, so the answer is the cap: (0.4, 0.6).
     """
-    if len({t.distribution for t in targets}) == 1:
-        return project(targets[0].distribution, lo, hi)
-    starts = [weighted_linear(targets, lo, hi), weighted_log(targets, lo, hi)]
+    starts = [
+        weighted_linear(targets, lo, hi),
+        weighted_log(targets, lo, hi),
+        chain_of_command(targets, lo, hi),
+    ]
     best = min(starts, key=lambda p: worst_cost(targets, p))
+    if len({t.distribution for t in targets}) == 1 and worst_cost(targets, best) == 0.0:
+        return best  # one target, inside the bounds: nobody gives anything up
     if all(abs(a - b) <= 1e-12 for a, b in zip(lo, hi, strict=True)):
         return best
     from scipy.optimize import minimize  # type: ignore[import-untyped]

@@ -38,6 +38,19 @@ def test_maxmin_equalizes_the_costs_at_its_optimum() -> None:
         assert worst_cost(TARGETS, p) <= worst_cost(TARGETS, STRATEGIES[other](TARGETS, *FREE))
 
 
+def test_maxmin_with_one_target_minimizes_its_kl_not_the_euclidean_distance() -> None:
+    # refuse >= 0.5 and a target (0.2, 0.3, 0.5): KL(t || p) is smallest where the other
+    # outcomes keep the target's 3:5 ratio, (0.5, 0.1875, 0.3125); the Euclidean
+    # projection (0.5, 0.15, 0.35) costs more. (Found by the invariants test.)
+    target = [Target("deployer", 0, (0.2, 0.3, 0.5), 1.0)]
+    got = maxmin(target, (0.5, 0.0, 0.0), (1.0, 1.0, 1.0))
+    assert got == pytest.approx((0.5, 0.1875, 0.3125), abs=1e-3)
+    assert worst_cost(target, got) < worst_cost(target, (0.5, 0.15, 0.35)) - 0.009
+    for name, strategy in STRATEGIES.items():
+        other = strategy(target, (0.5, 0.0, 0.0), (1.0, 1.0, 1.0))
+        assert worst_cost(target, got) <= worst_cost(target, other) + 1e-9, name
+
+
 def test_a_prefer_does_not_veto_other_outcomes_in_the_log_pool() -> None:
     point = Target("developer", 3, (0.0, 1.0), 0.5)
     soft = Target("user", 1, (0.5, 0.5), 1.0)
