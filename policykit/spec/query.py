@@ -1,9 +1,20 @@
 """Answering "what is intended here?" from a compiled spec, by index lookup.
 
-Loading a spec builds, per behavior, one table per dividing dimension that maps each
-value to its class's offset in the row-major cell array; a query adds up at most one
-offset per dimension and reads the cell. Nothing is searched and no rule is looked at,
-so the time of a query does not grow with the number of rules.
+Loading a spec builds one *row* per behavior: a tuple whose first item holds, per
+dimension of the spec (in declared order), a table from each value to how far it moves
+the offset into the row, and whose other items are the behavior's cells, row-major over
+its value classes. A query adds up one table entry per dimension and reads the cell.
+Nothing is searched and no rule is looked at, so the time of a query does not grow with
+the number of rules.
+
+It does not grow with the size of the index either, as far as that can be helped: at
+100k rules the index is larger than the CPU caches, and each object a query reads is a
+likely cache miss. So a query reads few objects: the behavior's entry in one dict, the
+row (its tables sit next to its header) and the cell. Equal tables are one object, as
+are equal distributions, and stay in cache. The query itself is a function generated
+for the spec's number of dimensions, one term per dimension, with no loop and no
+attribute lookups; whatever it does not answer (a partial context, a context that is not
+a plain dict, every behavior at once, any mistake) it hands to the general path.
 """
 
 from __future__ import annotations
@@ -11,9 +22,10 @@ from __future__ import annotations
 import difflib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import cache
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from policykit.spec.artifact import SPEC_VERSION
 
@@ -28,56 +40,27 @@ class SpecFormatError(ValueError):
 
 Distribution = Mapping[str, float]
 
+Row = tuple[Any, ...]
+"""``(head, cell_0, cell_1, ...)``. ``head`` is ``(*tables, base, deltas)``: per
+dimension a ``{value: offset}`` table (all zeros for a dimension that does not divide
+the behavior), then for partial contexts the offset of the all-defaults cell and, per
+dimension name, each value's offset from the default's. The cell of a full context is
+``row[1 + tables[0][value_0] + tables[1][value_1] + ...]``, that of any context
+``row[base + sum(deltas[name][value] for name, value in context.items())]``."""
 
-class _BehaviorIndex:
-    """One behavior's cells, and per dimension how far each value moves the cell offset
-    from the all-defaults cell (0 for values of dimensions that don't divide it)."""
 
-    __slots__ = ("base", "cells", "deltas", "outcomes")
-
-    def __init__(
-        self,
-        behavior: dict[str, Any],
-        values: Mapping[str, tuple[str, ...]],
-        defaults: Mapping[str, str],
-        shared: dict[Any, Any],
-    ) -> None:
-        classes: dict[str, list[list[str]]] = behavior["classes"]
-        dims: list[str] = behavior["dimensions"]
-        self.outcomes: tuple[str, ...] = tuple(sorted(behavior["outcomes"]))
-        offsets: dict[str, dict[str, int]] = {}
-        stride = 1
-        for name in reversed(dims):
-            offsets[name] = {
-                value: c * stride for c, group in enumerate(classes[name]) for value in group
-            }
-            stride *= len(classes[name])
-        self.base = sum(offsets[name][defaults[name]] for name in dims)
-        deltas: dict[str, dict[str, int]] = {}
-        for name, all_values in values.items():
-            table = offsets.get(name)
-            delta = (
-                {v: table[v] - table[defaults[name]] for v in all_values}
-                if table is not None
-                else dict.fromkeys(all_values, 0)
-            )
-            # identical tables are shared across behaviors: fewer objects, warmer caches
-            deltas[name] = shared.setdefault(("delta", tuple(delta.items())), delta)
-        self.deltas = deltas
-        cells = []
-        for cell in behavior["cells"]:
-            key = tuple(cell["intended"][o] for o in self.outcomes)
-            cells.append(
-                shared.setdefault(
-                    ("cell", self.outcomes, key),
-                    MappingProxyType(dict(zip(self.outcomes, key, strict=True))),
-                )
-            )
-        self.cells: tuple[Distribution, ...] = tuple(cells)
+class Query(Protocol):
+    def __call__(self, context: Mapping[str, str], behavior: str | None = None) -> Any: ...
 
 
 class Spec:
     """A loaded target behavior spec with its query index."""
+
+    intended: Query
+    """``intended(context, behavior=None)``: P_intended in ``context`` (missing
+    dimensions take their defaults) as a read-only mapping of outcome to probability;
+    without a behavior, a dict of every behavior's. Raises QueryError for an unknown
+    dimension, value or behavior."""
 
     def __init__(self, data: dict[str, Any]) -> None:
         if data.get("apiVersion") != SPEC_VERSION:
@@ -99,17 +82,14 @@ class Spec:
         """Per behavior, its dividing dimensions (in cell order) and their value classes."""
         self.defaults: dict[str, str] = {d["id"]: d["default"] for d in data["dimensions"]}
 
-        shared: dict[Any, Any] = {}
-        self._index: dict[str, _BehaviorIndex] = {
-            b["id"]: _BehaviorIndex(b, self.values, self.defaults, shared)
-            for b in data["behaviors"]
-        }
+        self._rows: dict[str, Row] = _rows(data["behaviors"], self.values, self.defaults)
+        self.intended = _query(len(self.values))(self._rows, self._general, *self.values)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Spec:
         with open(path, encoding="utf-8") as fh:
             try:
-                data = json.load(fh)
+                data = json.load(fh, object_hook=_SlimCells())
             except json.JSONDecodeError as exc:
                 raise SpecFormatError(f"{os.fspath(path)} is not JSON: {exc}") from None
         if not isinstance(data, dict):
@@ -118,24 +98,41 @@ class Spec:
 
     @property
     def behaviors(self) -> tuple[str, ...]:
-        return tuple(self._index)
+        return tuple(self._rows)
 
-    def intended(self, context: Mapping[str, str], behavior: str | None = None) -> Any:
-        """P_intended in ``context`` (missing dimensions take their defaults): one
-        distribution when ``behavior`` is given, else a mapping of all behaviors."""
+    def _general(self, context: Mapping[str, str], behavior: str | None) -> Any:
+        """``intended`` for every call the generated fast path leaves to it."""
         if behavior is not None:
-            index = self._index.get(behavior)
-            if index is None:
+            row = self._rows.get(behavior)
+            if row is None:
                 raise self._unknown_behavior(behavior)
-            offset = index.base
-            deltas = index.deltas
+            head = row[0]  # the loop of _offset, inlined: one call less per query
+            offset: int = head[-2]
+            deltas: dict[str, dict[str, int]] = head[-1]
             try:
                 for name, value in context.items():
                     offset += deltas[name][value]
             except (KeyError, TypeError):
                 raise self._bad_context(context) from None
-            return index.cells[offset]
-        return {b: self.intended(context, b) for b in self._index}
+            return row[offset]
+        offsets: dict[int, int] = {}  # by head: behaviors cut alike share one
+        answers = {}
+        for b, row in self._rows.items():
+            at = offsets.get(id(row[0]))
+            if at is None:
+                at = offsets[id(row[0])] = self._offset(row[0], context)
+            answers[b] = row[at]
+        return answers
+
+    def _offset(self, head: tuple[Any, ...], context: Mapping[str, str]) -> int:
+        offset: int = head[-2]
+        deltas: dict[str, dict[str, int]] = head[-1]
+        try:
+            for name, value in context.items():
+                offset += deltas[name][value]
+        except (KeyError, TypeError):
+            raise self._bad_context(context) from None
+        return offset
 
     def _bad_context(self, context: Mapping[str, str]) -> QueryError:
         for name, value in context.items():
@@ -154,7 +151,131 @@ class Spec:
         return QueryError("invalid context")
 
     def _unknown_behavior(self, behavior: str) -> QueryError:
-        return QueryError(f"unknown behavior {behavior!r}" + _hint(behavior, self._index))
+        return QueryError(f"unknown behavior {behavior!r}" + _hint(behavior, self._rows))
+
+
+def _rows(
+    behaviors: list[dict[str, Any]],
+    values: Mapping[str, tuple[str, ...]],
+    defaults: Mapping[str, str],
+) -> dict[str, Row]:
+    """Every behavior's row. Equal tables, equal heads and equal distributions are one
+    object each; the rows and the distributions are made last, one after the other, so
+    that they lie close together in memory."""
+    shared: dict[Any, Any] = {}
+    plans = []
+    for behavior in behaviors:
+        classes: dict[str, list[list[str]]] = behavior["classes"]
+        strides: dict[str, dict[str, int]] = {}
+        stride = 1
+        for name in reversed(behavior["dimensions"]):
+            strides[name] = {v: c * stride for c, group in enumerate(classes[name]) for v in group}
+            stride *= len(classes[name])
+        tables = []
+        for name, all_values in values.items():
+            step = strides.get(name)
+            table = {v: step[v] for v in all_values} if step else dict.fromkeys(all_values, 0)
+            tables.append(shared.setdefault(("table", *table.items()), table))
+        outcomes = tuple(sorted(behavior["outcomes"]))
+        cells = []
+        for cell in behavior["cells"]:
+            key = (outcomes, tuple(cell["intended"][o] for o in outcomes))
+            cells.append(shared.setdefault(key, key))
+        head_key = ("head", *map(id, tables))
+        head = shared.get(head_key)
+        if head is None:
+            head = shared[head_key] = _head(tables, values, defaults, shared)
+        plans.append((behavior["id"], head, cells))
+    distributions = {
+        key: MappingProxyType(dict(zip(*key, strict=True)))
+        for _, _, cells in plans
+        for key in cells
+    }
+    return {b: (head, *map(distributions.__getitem__, cells)) for b, head, cells in plans}
+
+
+def _head(
+    tables: list[dict[str, int]],
+    values: Mapping[str, tuple[str, ...]],
+    defaults: Mapping[str, str],
+    shared: dict[Any, Any],
+) -> tuple[Any, ...]:
+    """``(*tables, base, deltas)``, see ``Row``."""
+    base = 1
+    deltas = {}
+    for name, table in zip(values, tables, strict=True):
+        default = table[defaults[name]]
+        base += default
+        delta = {v: offset - default for v, offset in table.items()}
+        deltas[name] = shared.setdefault(("delta", *delta.items()), delta)
+    return (*tables, base, deltas)
+
+
+class _SlimCells:
+    """A ``json.load`` object hook that keeps only what ``Spec`` reads of a cell,
+    ``{"intended": ...}``, one object for all the cells with the same distribution.
+    Each cell's provenance (rules applied, bounds, stakeholder targets) is dropped as
+    soon as it is parsed, so a 100k-rule spec never holds its ~1 GB of parsed JSON at
+    once: loading takes about half the time and half the peak memory."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
+
+    def __call__(self, obj: dict[str, Any]) -> Any:
+        intended = obj.get("intended")
+        if intended is not None and "when" in obj:  # a cell: no other object has both
+            return self._seen.setdefault(tuple(intended.items()), {"intended": intended})
+        return obj
+
+
+@cache
+def _query(n: int) -> Callable[..., Query]:
+    """``make(rows, general, *dimension_names) -> intended`` for specs with ``n``
+    dimensions.
+
+    The ``intended`` it makes answers a plain dict that names every dimension with a
+    known value, for a known behavior, with one table lookup per dimension; for
+    ``n = 3`` it reads::
+
+        def intended(context, behavior=None):
+            try:
+                row = rows[behavior]
+                if type(context) is dict and len(context) == 3:
+                    t = row[0]
+                    return row[1 + t[0][context[n0]] + t[1][context[n1]] + t[2][context[n2]]]
+            except (KeyError, TypeError):
+                pass
+            return general(context, behavior)
+
+    Every other call, including every error, is ``general``'s. Only ``n`` is written
+    into the code; the dimension names are arguments of ``make``. (Without ``type(context)
+    is dict``, a ``defaultdict`` would invent a value for a dimension it lacks.)
+    """
+    names = [f"n{i}" for i in range(n)]
+    terms = "".join(f" + t[{i}][context[{name}]]" for i, name in enumerate(names))
+    source = f"""\
+def make(rows, general, {"".join(f"{name}, " for name in names)}):
+    def intended(context, behavior=None):
+        try:
+            row = rows[behavior]
+            if type(context) is dict and len(context) == {n}:
+                t = row[0]
+                return row[1{terms}]
+        except (KeyError, TypeError):
+            pass
+        return general(context, behavior)
+
+    intended.__doc__ = DOC
+    return intended
+"""
+    namespace: dict[str, Any] = {"DOC": _QUERY_DOC}
+    exec(compile(source, f"<policykit query, {n} dimensions>", "exec"), namespace)
+    make: Callable[..., Query] = namespace["make"]
+    return make
+
+
+_QUERY_DOC = """P_intended in ``context`` (missing dimensions take their defaults): one
+distribution when ``behavior`` is given, else a mapping of all behaviors."""
 
 
 def _hint(name: str, choices: Any) -> str:
