@@ -1,12 +1,13 @@
-"""Where the time of one `validate` goes: load, bind, graph, analyse, in one process.
+"""Where the time of one `validate` goes: load, bind, graph, analyse, render.
 
     .venv/bin/python bench/phases.py PROJECT [--repeat 1] [--profile OUT.prof]
 
 Import time is printed first (the package imports of a cold `policykit validate`);
 then each stage of :func:`policykit.api.validate_project`, run the way it runs there
-(with the cyclic collector paused over the whole bulk, as the API does), as wall and
-CPU seconds of this process (a forked reader's CPU is not counted: on an idle machine,
-wall is the measure; on a busy one, CPU is the steadier one).
+(with the cyclic collector paused over the whole bulk, as the API does), and the JSON
+report `policykit validate --format json` writes, as wall and CPU seconds of this
+process (the CPU of a forked reader or analysis child is not counted: on an idle
+machine, wall is the measure; on a busy one, CPU is the steadier one).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ def main() -> None:
     import policykit.api
     import policykit.cli
     from policykit.analyze import analyze
+    from policykit.cli import render
+    from policykit.diagnostics import sort_diagnostics
     from policykit.graph.objective import ObjectiveGraph
     from policykit.load.project import load_sources
     from policykit.schema.workspace import bind
@@ -50,11 +53,13 @@ def main() -> None:
             marks.append((time.perf_counter(), time.process_time()))
             found = analyze(graph)
             marks.append((time.perf_counter(), time.process_time()))
-        steps = zip(("load", "bind", "graph", "analyze"), marks, marks[1:], strict=False)
+            size = sum(map(len, render.iter_json(sort_diagnostics(found))))
+            marks.append((time.perf_counter(), time.process_time()))
+        steps = zip(("load", "bind", "graph", "analyze", "render"), marks, marks[1:], strict=False)
         print(
             "  ".join(f"{name} {b[0] - a[0]:6.3f}/{b[1] - a[1]:.3f}" for name, a, b in steps)
             + f"  total {marks[-1][0] - marks[0][0]:6.3f}/{marks[-1][1] - marks[0][1]:.3f}"
-            + f" s wall/cpu ({len(found)} findings)"
+            + f" s wall/cpu ({len(found)} findings, {size / 2**20:.1f} MiB of JSON)"
         )
 
     if a.profile is not None:

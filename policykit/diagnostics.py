@@ -10,6 +10,8 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from policykit.frozen import direct_init
+
 
 class Severity(enum.StrEnum):
     """How bad a finding is; the order is error > warning > info."""
@@ -26,6 +28,7 @@ class Severity(enum.StrEnum):
 _SEVERITY_RANK = {Severity.ERROR: 2, Severity.WARNING: 1, Severity.INFO: 0}
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class Related:
     """Another place a diagnostic points at: the other side of a conflict."""
@@ -36,6 +39,7 @@ class Related:
     column: int
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
     """One finding, with the place it was found.

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from policykit.analyze.base import report
+from policykit.analyze import fork
+from policykit.analyze.base import other_side, report
 from policykit.analyze.conflicts import pair_codes
 from policykit.analyze.context import Context
 from policykit.analyze.grants import grant_exceeds
 from policykit.analyze.pairs import PairFinding, behavior_findings
 from policykit.analyze.relations import declared_conflicts, empty_scopes, refines_cycles
 from policykit.analyze.shadow import duplicates
-from policykit.diagnostics import Diagnostic, Severity
+from policykit.diagnostics import Diagnostic, Related, Severity
 from policykit.graph.objective import ObjectiveGraph, RuleRef, js_divergence
 from policykit.graph.scope import Masks, intersect
 
@@ -26,10 +27,13 @@ __all__ = ["PairFinding", "analyze", "emit", "find_pairs", "pair_codes"]
 VIOLATIONS = frozenset({"PK404", "PK405"})
 
 
-def find_pairs(graph: ObjectiveGraph, ctx: Context) -> list[PairFinding]:
-    """Every pair finding and shadowed rule, through the indexed engine."""
+def find_pairs(
+    graph: ObjectiveGraph, ctx: Context, behaviors: Iterable[str] | None = None
+) -> list[PairFinding]:
+    """Every pair finding and shadowed rule (of these behaviors, or of all), through the
+    indexed engine."""
     out: list[PairFinding] = []
-    for behavior in graph.behaviors():
+    for behavior in graph.behaviors() if behaviors is None else behaviors:
         refs = graph.rules_for(behavior)
         if refs:
             pairs, shadows = behavior_findings(refs, ctx)
@@ -61,19 +65,27 @@ def emit(graph: ObjectiveGraph, ctx: Context, findings: Iterable[PairFinding]) -
     for f in findings:
         codes_of.setdefault(f.rule.order, set()).add(f.code)
     out = []
+    # A few hundred rules are the other side of tens of thousands of findings: their
+    # directive and location are written once.
+    sides: dict[RuleRef, tuple[str, Related]] = {}
     for f in findings:
         codes = codes_of[f.rule.order]
         if f.code == "PK402" and "PK412" in codes:
             continue
         if f.code == "PK412" and codes & VIOLATIONS:
             continue
-        out.append(_message(graph, ctx, f))
+        side = sides.get(f.other)
+        if side is None:
+            side = sides[f.other] = (_directive(f.other), other_side(f.other))
+        out.append(_message(graph, ctx, f, side))
     return out
 
 
-def _message(graph: ObjectiveGraph, ctx: Context, f: PairFinding) -> Diagnostic:
+def _message(
+    graph: ObjectiveGraph, ctx: Context, f: PairFinding, side: tuple[str, Related]
+) -> Diagnostic:
     r, s, more = f.rule, f.other, f.count - 1
-    rd, sd = _directive(r), _directive(s)
+    rd, (sd, related) = _directive(r), side
     severity = None
     if f.code == "PK401":
         text = (
@@ -137,8 +149,12 @@ def _message(graph: ObjectiveGraph, ctx: Context, f: PairFinding) -> Diagnostic:
             f"the outcome wherever it applies, first {s.label()} ({sd})"
         )
         hint = f"remove {r.id!r}, or narrow its when to contexts {s.id!r} does not cover"
-        return report(graph, f.code, r, text, other=s, more=more, hint=hint, scope=r.masks)
-    return report(graph, f.code, r, text, other=s, more=more, hint=hint, severity=severity)
+        return report(
+            graph, f.code, r, text, other=s, related=related, more=more, hint=hint, scope=r.masks
+        )
+    return report(
+        graph, f.code, r, text, other=s, related=related, more=more, hint=hint, severity=severity
+    )
 
 
 def _overlap(r: RuleRef, s: RuleRef) -> Masks:
@@ -148,13 +164,20 @@ def _overlap(r: RuleRef, s: RuleRef) -> Masks:
 def analyze(graph: ObjectiveGraph) -> list[Diagnostic]:
     """Every check over the graph."""
     ctx = Context(graph)
-    out = refines_cycles(graph)
-    out += empty_scopes(graph, graph.rules)
-    out += emit(graph, ctx, find_pairs(graph, ctx))
-    out += declared_conflicts(graph)
-    out += duplicates(graph, graph.rules)
-    for g in graph.grants:
-        d = grant_exceeds(ctx, g)
-        if d is not None:
-            out.append(d)
-    return out
+
+    def pair_diagnostics(behavior: str) -> list[Diagnostic]:
+        return emit(graph, ctx, find_pairs(graph, ctx, (behavior,)))
+
+    def across_behaviors() -> tuple[list[Diagnostic], list[Diagnostic]]:
+        before = refines_cycles(graph) + empty_scopes(graph, graph.rules)
+        after = declared_conflicts(graph) + duplicates(graph, graph.rules)
+        after += [d for g in graph.grants if (d := grant_exceeds(ctx, g)) is not None]
+        return before, after
+
+    # The pair checks of each behavior stand alone: on a large project a forked child
+    # takes some of them (see policykit/analyze/fork.py).
+    behaviors = [b for b in graph.behaviors() if graph.rules_for(b)]
+    pairs, (before, after) = fork.each(
+        behaviors, pair_diagnostics, len(graph.rules), across_behaviors
+    )
+    return before + pairs + after

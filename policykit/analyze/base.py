@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import TypeVar
 
-from policykit.codes import Code, diag, register
+from policykit.codes import CODES, Code, register
 from policykit.diagnostics import Diagnostic, Related, Severity
 from policykit.graph.objective import ObjectiveGraph, RuleRef
 from policykit.graph.scope import Masks, intersect
@@ -40,6 +40,11 @@ def rule_related(ref: RuleRef, message: str) -> Related:
     return Related(message, ref.file, line, col)
 
 
+def other_side(ref: RuleRef) -> Related:
+    """Where the other side of a finding about two rules is."""
+    return rule_related(ref, f"the other side: {ref.label()}")
+
+
 def report(
     graph: ObjectiveGraph,
     code: str,
@@ -47,44 +52,49 @@ def report(
     message: str,
     *,
     other: RuleRef | None = None,
+    related: Related | None = None,
     more: int = 0,
     hint: str = "",
     severity: Severity | None = None,
     at: tuple[str | int, ...] = (),
     scope: Masks | None = None,
 ) -> Diagnostic:
-    """A finding about ``ref``, naming the other side (``other``) and a witness context."""
+    """A finding about ``ref``, naming the other side (``other``, which is ``related``
+    when the caller has it at hand) and a witness context."""
+    # Runs for every finding, tens of thousands of them on a large project.
     line, col = ref.position(*at)
-    related: tuple[Related, ...] = ()
+    places: tuple[Related, ...] = ()
     stakeholders: tuple[str, ...] = (ref.stakeholder,)
     witness_masks = scope if scope is not None else ref.masks
-    if other is not None:
-        related = (rule_related(other, f"the other side: {other.label()}"),)
-        stakeholders = tuple(sorted({ref.stakeholder, other.stakeholder}, key=_stakeholder_key))
-        if len(stakeholders) == 1:
-            stakeholders = (ref.stakeholder, other.stakeholder)
-        if scope is None:
-            witness_masks = intersect(ref.masks, other.masks)
-    witness = graph.space.witness(witness_masks)
     text = message
     if other is not None:
+        places = (related or other_side(other),)
+        mine, theirs = ref.stakeholder, other.stakeholder
+        if mine == theirs or _stakeholder_key(mine) <= _stakeholder_key(theirs):
+            stakeholders = (mine, theirs)
+        else:
+            stakeholders = (theirs, mine)
+        if scope is None:
+            witness_masks = intersect(ref.masks, other.masks)
         text += f"; for example in {graph.space.describe_witness(witness_masks)}"
     if more:
         text += f" (and {more} more rule{'s' * (more != 1)})"
-    path = f"rules[{ref.index}]" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in at)
-    return diag(
+    path = f"rules[{ref.index}]"
+    if at:
+        path += "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in at)
+    return Diagnostic(
         code,
+        severity or CODES[code].severity,
         text,
         ref.file,
         line,
         col,
-        path=path,
-        hint=hint,
-        related=related,
-        severity=severity,
-        behavior=ref.behavior,
-        stakeholders=stakeholders,
-        witness=witness,
+        path,
+        hint,
+        places,
+        ref.behavior,
+        stakeholders,
+        graph.space.witness(witness_masks),
     )
 
 

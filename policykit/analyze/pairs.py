@@ -27,14 +27,17 @@ from __future__ import annotations
 import bisect
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from policykit.analyze.conflicts import SYMMETRIC, pair_codes
 from policykit.analyze.context import Context
 from policykit.analyze.shadow import nullifies
+from policykit.frozen import direct_init
 from policykit.graph.objective import RuleRef, within_vectors
 from policykit.graph.scope import COVER_LIMIT, Masks, covered, is_empty
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class PairFinding:
     """Rule ``rule`` has finding ``code`` against ``count`` rules; ``other`` is the one
@@ -65,7 +68,7 @@ def signature(r: RuleRef, outcomes: Sequence[str]) -> Hashable:
     """Everything the checks look at in a rule, positionally (outcome names are gone, so
     behaviors with as many outcomes share signatures and their cached results)."""
     rule = r.rule
-    within = within_vectors(rule.within, outcomes)
+    within = None if rule.within is None else within_vectors(rule.within, outcomes)
     return (
         r.stakeholder,
         r.rank,
@@ -94,6 +97,12 @@ def _bits(x: int) -> Iterator[int]:
         low = x & -x
         yield low.bit_length() - 1
         x ^= low
+
+
+@lru_cache(maxsize=4096)
+def _bit_indices(mask: int) -> tuple[int, ...]:
+    """``tuple(_bits(mask))`` for a dimension's mask: the same few recur for every rule."""
+    return tuple(_bits(mask))
 
 
 class BehaviorIndex:
@@ -132,7 +141,7 @@ class BehaviorIndex:
             for d, mask in enumerate(cls.masks):
                 if mask == full[d]:
                     continue
-                for v in _bits(mask):
+                for v in _bit_indices(mask):
                     self.value_bits[d][v] |= bit
         # Classes that do not narrow a dimension match every value of it.
         self.unnarrowed = [0] * len(full)
@@ -148,7 +157,7 @@ class BehaviorIndex:
             if mask == self.full[d]:
                 continue
             union = self.unnarrowed[d]
-            for v in _bits(mask):
+            for v in _bit_indices(mask):
                 union |= self.value_bits[d][v]
             result &= union
             if not result:
@@ -346,8 +355,8 @@ def _rule_findings(
     sig_rep: list[RuleRef] = []
     rule_sig: list[int] = []
     by_rank: dict[int, list[int]] = {}
-    value_members: list[list[list[int]]] = [[[] for _ in range(f.bit_length())] for f in full]
-    unnarrowed_members: list[list[int]] = [[] for _ in full]
+    # per dimension, the rules by their mask on it: a dimension has few distinct masks
+    by_mask: list[dict[int, list[int]]] = [{} for _ in full]
     for k, r in enumerate(rules):
         sig = signature(r, outcomes)
         a = sig_of.get(sig)
@@ -359,17 +368,27 @@ def _rule_findings(
         sig_members[a].append(k)
         rule_sig.append(a)
         by_rank.setdefault(r.rank, []).append(k)
-        for d, mask in enumerate(r.masks):
-            if mask == full[d]:
-                unnarrowed_members[d].append(k)
+        for groups, mask in zip(by_mask, r.masks, strict=True):
+            group = groups.get(mask)
+            if group is None:
+                groups[mask] = [k]
             else:
-                for v in _bits(mask):
-                    value_members[d][v].append(k)
+                group.append(k)
     sig_bits = [_bitset(ks, m) for ks in sig_members]
     rank_bits = {rank: _bitset(ks, m) for rank, ks in by_rank.items()}
     ranks = sorted(rank_bits, reverse=True)
-    value_bits = [[_bitset(ks, m) for ks in per_value] for per_value in value_members]
-    unnarrowed = [_bitset(ks, m) for ks in unnarrowed_members]
+    # per dimension and value, the rules whose scope includes the value (narrowing the
+    # dimension); per dimension, the rules that do not narrow it
+    value_bits = [[0] * f.bit_length() for f in full]
+    unnarrowed = [0] * len(full)
+    for d, groups in enumerate(by_mask):
+        for mask, ks in groups.items():
+            bits = _bitset(ks, m)
+            if mask == full[d]:
+                unnarrowed[d] = bits
+            else:
+                for v in _bit_indices(mask):
+                    value_bits[d][v] |= bits
     # per dimension and mask: the rules whose scope meets the mask on that dimension
     meets: list[dict[int, int]] = [{} for _ in full]
     everyone = (1 << m) - 1
@@ -449,7 +468,7 @@ def _rule_findings(
                 met = meets[d].get(mask)
                 if met is None:
                     met = unnarrowed[d]
-                    for v in _bits(mask):
+                    for v in _bit_indices(mask):
                         met |= value_bits[d][v]
                     meets[d][mask] = met
                 overlap &= met

@@ -2,23 +2,41 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
 from policykit import __version__
 from policykit.cli.eval_commands import eval_command
 from policykit.cli.export_commands import cases_command, export_command
 from policykit.diagnostics import has_errors
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
+@dataclass
+class Run:
+    """One invocation of the CLI, as click's context object: what a command tells the
+    error boundary."""
+
+    exit_at_once: bool = False
+    """The command is done with the process: nothing it built needs cleaning up."""
+
+
 def _console(err: bool = False) -> Console:
+    # imported here: rich takes tens of milliseconds to import, and the JSON, SARIF and
+    # GitHub reports never need it
+    from rich.console import Console
+
     console = Console(stderr=err, soft_wrap=True, highlight=False, emoji=False)
     if not console.is_terminal:
         console.width = max(console.width, 140)  # tables stay readable in logs and pipes
@@ -43,35 +61,53 @@ def cli() -> None:
     help="Output format.",
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
-def validate(paths: tuple[Path, ...], fmt: str, strict: bool) -> int:
+@click.pass_obj
+def validate(run: Run | None, paths: tuple[Path, ...], fmt: str, strict: bool) -> int:
     """Check projects: each PATH is a policykit.yaml, or a folder holding one.
 
     Exit status: 0 clean, 1 findings at error level (or warnings with --strict),
     2 usage error, 3 internal error.
     """
-    from policykit.api import validate_project
+    from policykit.api import bulk, validate_project
     from policykit.cli import render
     from policykit.diagnostics import sort_diagnostics
 
-    results = [validate_project(path) for path in paths]
-    diagnostics = sort_diagnostics(d for r in results for d in r.diagnostics)
-    if fmt == "json":
-        click.echo(render.render_json(diagnostics))
-    elif fmt == "sarif":
-        click.echo(render.render_sarif(diagnostics))
-    elif fmt == "github":
-        text = render.render_github(diagnostics)
-        if text:
-            click.echo(text)
-    else:
-        console = _console()
-        render.render_text(console, diagnostics)
-        checked = sum(r.files_read for r in results)
-        failed = has_errors(diagnostics, strict=strict)
-        style = "bold red" if failed else "bold green"
-        verdict = "failed" if failed else "ok"
-        console.print(f"[{style}]{verdict}[/]: {render.summary_line(diagnostics, checked)}")
+    # The collector stays paused while the report is written too: nothing here makes
+    # cycles, and a collection would walk every object the validation kept.
+    with bulk():
+        results = [validate_project(path) for path in paths]
+        if len(results) == 1:  # already sorted and unique
+            diagnostics = results[0].diagnostics
+        else:
+            diagnostics = sort_diagnostics(d for r in results for d in r.diagnostics)
+        if fmt == "json":
+            _echo_pieces(render.iter_json(diagnostics))
+        elif fmt == "sarif":
+            _echo_pieces(render.iter_sarif(diagnostics))
+        elif fmt == "github":
+            _echo_pieces(render.iter_github(diagnostics))
+        else:
+            console = _console()
+            render.render_text(console, diagnostics)
+            checked = sum(r.files_read for r in results)
+            failed = has_errors(diagnostics, strict=strict)
+            style = "bold red" if failed else "bold green"
+            verdict = "failed" if failed else "ok"
+            console.print(f"[{style}]{verdict}[/]: {render.summary_line(diagnostics, checked)}")
+    if run is not None:
+        run.exit_at_once = True
     return EXIT_FINDINGS if has_errors(diagnostics, strict=strict) else EXIT_OK
+
+
+def _echo_pieces(pieces: Iterable[str]) -> None:
+    """Write a report piece by piece as it is rendered, then end its last line; write
+    nothing for a report without pieces."""
+    wrote = False
+    for piece in pieces:
+        click.echo(piece, nl=False)
+        wrote = True
+    if wrote:
+        click.echo()
 
 
 @cli.command()
@@ -405,10 +441,18 @@ cli.add_command(eval_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; the one error boundary. Returns the exit status."""
+    """Run the CLI; the one error boundary. Returns the exit status.
+
+    Without ``argv``, the command line is the process's own (the console script,
+    ``python -m policykit``); then a command that says so (``validate``) ends the
+    process as soon as its output is flushed, rather than returning: freeing the
+    millions of objects a large project's validation holds, one by one at
+    interpreter exit, took longer than writing its report.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
+    run = Run()
     try:
-        result = cli.main(args=args, prog_name="policykit", standalone_mode=False)
+        result = cli.main(args=args, prog_name="policykit", standalone_mode=False, obj=run)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
@@ -430,4 +474,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             err=True,
         )
         return EXIT_INTERNAL
-    return result if isinstance(result, int) else EXIT_OK
+    status = result if isinstance(result, int) else EXIT_OK
+    if argv is None and run.exit_at_once:
+        _exit_now(status)
+    return status
+
+
+def _exit_now(status: int) -> None:
+    """Flush the output and end the process with ``status``, skipping the interpreter's
+    teardown; returns only if the output cannot be flushed (the normal exit then
+    reports it as it would have)."""
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):  # a closed pipe or stream
+        return
+    os._exit(status)

@@ -7,17 +7,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from policykit.evaluate.results import Divergence, Results
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def _console(err: bool = False) -> Console:
+    from rich.console import Console
+
     console = Console(stderr=err, soft_wrap=True, highlight=False, emoji=False)
     if not console.is_terminal:
         console.width = max(console.width, 140)
@@ -124,6 +125,8 @@ def eval_command(
     Writes OUT/results.json and a self-contained OUT/report.html. Exit status: 0 done,
     1 the evaluation could not run (missing package, model or input), 2 usage error.
     """
+    from rich.markup import escape
+
     from policykit.evaluate import EvalError, EvalOptions, RunSettings, get_backend, load_cases
     from policykit.evaluate.run import evaluate, write_outputs
     from policykit.export import load_spec
@@ -236,6 +239,9 @@ def _fmt(x: float | None) -> str:
 
 
 def _render_summary(console: Console, results: Results) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
     run = results.run
     table = Table(
         title=f"P_model vs P_intended by behavior — {escape(results.spec.project)}, "

@@ -5,18 +5,19 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
+from json.encoder import encode_basestring as _encode_str
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-from rich.console import Console
-from rich.markup import escape
 
 from policykit import __version__
 from policykit.codes import CODES
-from policykit.diagnostics import Diagnostic, Severity
+from policykit.diagnostics import Diagnostic, Related, Severity
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold cyan"}
 _WORD = r"[^\s,\]\}#:]+(?::[^\s,\]\}#:]+)*"
@@ -66,6 +67,8 @@ def summary_line(diagnostics: Sequence[Diagnostic], checked: int) -> str:
 def render_text(console: Console, diagnostics: Sequence[Diagnostic]) -> None:
     """Compiler-style output, file-level findings first, then conflicts grouped by
     behavior."""
+    from rich.markup import escape
+
     _lines.cache_clear()  # files may have changed since the last render in this process
     general = [d for d in diagnostics if not d.behavior]
     by_behavior: dict[str, list[Diagnostic]] = {}
@@ -82,39 +85,152 @@ def render_text(console: Console, diagnostics: Sequence[Diagnostic]) -> None:
 
 def _render_block(console: Console, diagnostics: Sequence[Diagnostic]) -> None:
     """Each diagnostic: the message, the location, the line with a caret."""
+    from rich.markup import escape
+
+    # One print per diagnostic: rich's work per print, not per line, is most of the time
     for d in diagnostics:
         label = "note" if d.severity is Severity.INFO else d.severity.value
-        console.print(
-            f"[{_STYLE[d.severity]}]{label}[{escape(d.code)}][/]: [bold]{escape(d.message)}[/]"
-        )
-        console.print(f"  [blue]-->[/] {escape(d.location)}")
+        lines = [
+            f"[{_STYLE[d.severity]}]{label}[{escape(d.code)}][/]: [bold]{escape(d.message)}[/]",
+            f"  [blue]-->[/] {escape(d.location)}",
+        ]
         text = _source_line(d.file, d.line) if d.line else None
         if text is not None:
             gutter = " " * len(str(d.line))
             match = _TOKEN.match(text, max(d.column - 1, 0))
             width = max(len(match.group(0)) if match else 1, 1)
-            console.print(f"  [blue]{gutter} |[/]")
-            console.print(f"  [blue]{d.line} |[/] {escape(text)}")
             caret = " " * max(d.column - 1, 0) + "^" * width
-            console.print(f"  [blue]{gutter} |[/] [{_STYLE[d.severity]}]{caret}[/]")
+            lines += [
+                f"  [blue]{gutter} |[/]",
+                f"  [blue]{d.line} |[/] {escape(text)}",
+                f"  [blue]{gutter} |[/] [{_STYLE[d.severity]}]{caret}[/]",
+            ]
         if d.path:
-            console.print(f"  [blue]=[/] at: {escape(d.path)}")
+            lines.append(f"  [blue]=[/] at: {escape(d.path)}")
         for r in d.related:
-            console.print(
+            lines.append(
                 f"  [blue]=[/] {escape(r.message)}: {escape(_loc(r.file, r.line, r.column))}"
             )
         if d.hint:
-            console.print(f"  [blue]=[/] help: {escape(d.hint)}")
-        console.print()
+            lines.append(f"  [blue]=[/] help: {escape(d.hint)}")
+        lines.append("")
+        console.print("\n".join(lines))
 
 
 def _loc(file: str, line: int, column: int) -> str:
     return f"{file}:{line}:{column}" if line else file
 
 
+# -- JSON ----------------------------------------------------------------------------
+#
+# The JSON and SARIF reports are written as ``json.dumps(doc, indent=2,
+# ensure_ascii=False)`` writes them, but in pieces and without json's pure-Python
+# encoder (the C one is used only without indent): at 100k rules the report is tens of
+# megabytes, and building it whole held several times that in memory and took seconds.
+# tests/cli/test_render_stream.py holds the output to json.dumps on random diagnostics.
+
+CHUNK = 512
+"""Diagnostics per piece of a streamed report."""
+
+
+def _dump(value: Any, nl: str) -> str:
+    """``value`` as ``json.dumps(value, indent=2, ensure_ascii=False)`` writes it, its
+    lines after the first indented by ``nl`` (a newline and the current indent)."""
+    kind = type(value)
+    if kind is str:
+        return _encode_str(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is dict:
+        if not value:
+            return "{}"
+        inner = nl + "  "
+        try:
+            items = [_encode_str(k) + ": " + _dump(v, inner) for k, v in value.items()]
+        except TypeError:  # a key that is not a string: json converts it
+            return _dump_slowly(value, nl)
+        return "{" + inner + ("," + inner).join(items) + nl + "}"
+    if kind is list or kind is tuple:
+        if not value:
+            return "[]"
+        inner = nl + "  "
+        return "[" + inner + ("," + inner).join([_dump(v, inner) for v in value]) + nl + "]"
+    return _dump_slowly(value, nl)
+
+
+def _dump_slowly(value: Any, nl: str) -> str:
+    # floats, booleans, null, subclasses: json itself (no JSON string holds a newline)
+    return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", nl)
+
+
+_I6, _I8 = "\n      ", "\n        "
+_JSON_SEVERITY = {s: _encode_str(s.value) for s in Severity}
+
+
+@lru_cache(maxsize=1024)
+def _json_strings(items: tuple[str, ...]) -> str:
+    """A diagnostic's stakeholders: a few lists recur in every finding."""
+    if not items:
+        return "[]"
+    return "[" + _I8 + ("," + _I8).join(map(_encode_str, items)) + _I6 + "]"
+
+
+@lru_cache(maxsize=4096)
+def _json_witness(witness: tuple[tuple[str, str], ...]) -> str:
+    """A diagnostic's witness: scopes, and so witnesses, recur over many findings."""
+    if not witness:
+        return "{}"
+    items = [_encode_str(k) + ": " + _encode_str(v) for k, v in dict(witness).items()]
+    return "{" + _I8 + ("," + _I8).join(items) + _I6 + "}"
+
+
+def _json_related(related: tuple[Related, ...]) -> str:
+    if not related:
+        return "[]"
+    items = [
+        f'{_I8}{{\n          "message": {_encode_str(r.message)},'
+        f'\n          "file": {_encode_str(r.file)},'
+        f'\n          "line": {int.__repr__(r.line)},'
+        f'\n          "column": {int.__repr__(r.column)}{_I8}}}'
+        for r in related
+    ]
+    return "[" + ",".join(items) + _I6 + "]"
+
+
+def _json_diagnostic(d: Diagnostic) -> str:
+    """``d.to_json()`` as an item of the report's diagnostics list."""
+    return (
+        f'    {{\n      "code": {_encode_str(d.code)},'
+        f'\n      "severity": {_JSON_SEVERITY[d.severity]},'
+        f'\n      "message": {_encode_str(d.message)},'
+        f'\n      "file": {_encode_str(d.file)},'
+        f'\n      "line": {int.__repr__(d.line)},'
+        f'\n      "column": {int.__repr__(d.column)},'
+        f'\n      "path": {_encode_str(d.path)},'
+        f'\n      "hint": {_encode_str(d.hint)},'
+        f'\n      "behavior": {_encode_str(d.behavior)},'
+        f'\n      "stakeholders": {_json_strings(d.stakeholders)},'
+        f'\n      "witness": {_json_witness(d.witness)},'
+        f'\n      "related": {_json_related(d.related)}\n    }}'
+    )
+
+
+def iter_json(diagnostics: Sequence[Diagnostic]) -> Iterator[str]:
+    """The text of :func:`render_json` in pieces, a few hundred diagnostics each."""
+    if not diagnostics:
+        yield '{\n  "diagnostics": [],'
+    else:
+        yield '{\n  "diagnostics": [\n'
+        for start in range(0, len(diagnostics), CHUNK):
+            text = ",\n".join([_json_diagnostic(d) for d in diagnostics[start : start + CHUNK]])
+            yield text if start == 0 else ",\n" + text
+        yield "\n  ],"
+    yield '\n  "summary": ' + _dump(summary(diagnostics), "\n  ") + "\n}"
+
+
 def render_json(diagnostics: Sequence[Diagnostic]) -> str:
-    doc = {"diagnostics": [d.to_json() for d in diagnostics], "summary": summary(diagnostics)}
-    return json.dumps(doc, indent=2, ensure_ascii=False)
+    """``{"diagnostics": [...], "summary": {...}}``, indented by two spaces."""
+    return "".join(iter_json(diagnostics))
 
 
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -135,8 +251,14 @@ def _uri(file: str, root: Path) -> str:
         return path.as_uri()
 
 
-def _sarif_location(file: str, line: int, column: int, root: Path) -> dict[str, Any]:
-    uri = _uri(file, root)
+def _sarif_location(
+    file: str, line: int, column: int, root: Path, uris: dict[str, str] | None = None
+) -> dict[str, Any]:
+    uri = uris.get(file) if uris is not None else None
+    if uri is None:
+        uri = _uri(file, root)  # resolves the path: a system call per component
+        if uris is not None:
+            uris[file] = uri
     artifact: dict[str, Any] = {"uri": uri}
     if not uri.startswith("file:"):  # a base id only makes sense for a relative URI
         artifact["uriBaseId"] = "%SRCROOT%"
@@ -146,8 +268,31 @@ def _sarif_location(file: str, line: int, column: int, root: Path) -> dict[str, 
     return {"physicalLocation": physical}
 
 
-def render_sarif(diagnostics: Sequence[Diagnostic]) -> str:
-    """SARIF 2.1.0, with URIs relative to the repository holding the working directory."""
+def _sarif_result(d: Diagnostic, root: Path, uris: dict[str, str]) -> dict[str, Any]:
+    text = d.message + (f" ({d.hint})" if d.hint else "")
+    result: dict[str, Any] = {
+        "ruleId": d.code,
+        "level": _SARIF_LEVEL[d.severity],
+        "message": {"text": text},
+        "locations": [_sarif_location(d.file, d.line, d.column, root, uris)],
+    }
+    if d.related:
+        result["relatedLocations"] = [
+            {
+                "id": i,
+                "message": {"text": r.message},
+                **_sarif_location(r.file, r.line, r.column, root, uris),
+            }
+            for i, r in enumerate(d.related)
+        ]
+    return result
+
+
+_RESULT_INDENT = "\n        "
+
+
+def iter_sarif(diagnostics: Sequence[Diagnostic]) -> Iterator[str]:
+    """The text of :func:`render_sarif` in pieces, a few hundred results each."""
     root = _repo_root(Path.cwd().resolve())
     used = sorted({d.code for d in diagnostics})
     rules = [
@@ -161,44 +306,40 @@ def render_sarif(diagnostics: Sequence[Diagnostic]) -> str:
         for code in used
         if code in CODES
     ]
-    results = []
-    for d in diagnostics:
-        text = d.message + (f" ({d.hint})" if d.hint else "")
-        result: dict[str, Any] = {
-            "ruleId": d.code,
-            "level": _SARIF_LEVEL[d.severity],
-            "message": {"text": text},
-            "locations": [_sarif_location(d.file, d.line, d.column, root)],
+    tool = {
+        "driver": {
+            "name": "policykit",
+            "version": __version__,
+            "informationUri": "https://pypi.org/project/policykit/",
+            "rules": rules,
         }
-        if d.related:
-            result["relatedLocations"] = [
-                {
-                    "id": i,
-                    "message": {"text": r.message},
-                    **_sarif_location(r.file, r.line, r.column, root),
-                }
-                for i, r in enumerate(d.related)
-            ]
-        results.append(result)
-    sarif = {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "policykit",
-                        "version": __version__,
-                        "informationUri": "https://pypi.org/project/policykit/",
-                        "rules": rules,
-                    }
-                },
-                "originalUriBaseIds": {"%SRCROOT%": {"uri": root.as_uri() + "/"}},
-                "results": results,
-            }
-        ],
     }
-    return json.dumps(sarif, indent=2, ensure_ascii=False)
+    bases = {"%SRCROOT%": {"uri": root.as_uri() + "/"}}
+    yield (
+        '{\n  "$schema": "https://json.schemastore.org/sarif-2.1.0.json",'
+        '\n  "version": "2.1.0",'
+        '\n  "runs": [\n    {\n      "tool": ' + _dump(tool, "\n      ") + ","
+        '\n      "originalUriBaseIds": ' + _dump(bases, "\n      ") + ","
+        '\n      "results": '
+    )
+    if not diagnostics:
+        yield "[]"
+    else:
+        uris: dict[str, str] = {}
+        for start in range(0, len(diagnostics), CHUNK):
+            yield ("[" if start == 0 else ",") + ",".join(
+                [
+                    _RESULT_INDENT + _dump(_sarif_result(d, root, uris), _RESULT_INDENT)
+                    for d in diagnostics[start : start + CHUNK]
+                ]
+            )
+        yield "\n      ]"
+    yield "\n    }\n  ]\n}"
+
+
+def render_sarif(diagnostics: Sequence[Diagnostic]) -> str:
+    """SARIF 2.1.0, with URIs relative to the repository holding the working directory."""
+    return "".join(iter_sarif(diagnostics))
 
 
 def _gh_escape(text: str, *, prop: bool = False) -> str:
@@ -211,14 +352,22 @@ def _gh_escape(text: str, *, prop: bool = False) -> str:
 _GH_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
+def _github_line(d: Diagnostic) -> str:
+    props = [f"file={_gh_escape(d.file, prop=True)}"]
+    if d.line:
+        props += [f"line={d.line}", f"col={max(d.column, 1)}"]
+    props.append(f"title={_gh_escape(d.code + ' ' + CODES[d.code].title, prop=True)}")
+    message = d.message + (f" ({d.hint})" if d.hint else "")
+    return f"::{_GH_LEVEL[d.severity]} {','.join(props)}::{_gh_escape(message)}"
+
+
+def iter_github(diagnostics: Sequence[Diagnostic]) -> Iterator[str]:
+    """The text of :func:`render_github` in pieces, a few hundred lines each."""
+    for start in range(0, len(diagnostics), CHUNK):
+        text = "\n".join([_github_line(d) for d in diagnostics[start : start + CHUNK]])
+        yield text if start == 0 else "\n" + text
+
+
 def render_github(diagnostics: Sequence[Diagnostic]) -> str:
     """GitHub Actions workflow commands, one annotation per diagnostic."""
-    out = []
-    for d in diagnostics:
-        props = [f"file={_gh_escape(d.file, prop=True)}"]
-        if d.line:
-            props += [f"line={d.line}", f"col={max(d.column, 1)}"]
-        props.append(f"title={_gh_escape(d.code + ' ' + CODES[d.code].title, prop=True)}")
-        message = d.message + (f" ({d.hint})" if d.hint else "")
-        out.append(f"::{_GH_LEVEL[d.severity]} {','.join(props)}::{_gh_escape(message)}")
-    return "\n".join(out)
+    return "".join(iter_github(diagnostics))

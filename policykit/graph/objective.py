@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NewType
 
+from policykit.frozen import direct_init
 from policykit.graph.scope import Masks, Space, contains, overlaps
 from policykit.schema.errors import locate
 from policykit.schema.models import STAKEHOLDERS, Behavior, Grant, Relation, Rule
@@ -50,8 +51,11 @@ def property_node(name: str) -> NodeId:
 
 
 Vector = tuple[float, ...]
+Numbers = tuple[Vector, Vector, Vector | None]
+"""A rule's ``lo``, ``hi`` and ``target``."""
 
 
+@direct_init
 @dataclass(frozen=True, slots=True, eq=False)
 class RuleRef:
     """A rule as the analysis sees it: where it came from, its scope and its numbers.
@@ -92,6 +96,8 @@ class RuleRef:
 
     def position(self, *path: str | int) -> tuple[int, int]:
         """Line and column of the rule (or of a key inside it)."""
+        if not path:
+            return self.policy.rule_position(self.index)
         return locate(self.policy.document, ("rules", self.index, *path))
 
     def directive_position(self) -> tuple[int, int]:
@@ -159,12 +165,38 @@ class _SharedVectors:
     def __init__(self) -> None:
         self.by_bytes: dict[bytes, Vector] = {}
         self.packers: dict[int, Callable[..., bytes]] = {}
+        self.free: dict[int, tuple[Vector, Vector]] = {}
+        self.by_name: dict[tuple[tuple[str, ...], str, object], Numbers] = {}
 
     def __call__(self, vector: Vector) -> Vector:
         pack = self.packers.get(len(vector))
         if pack is None:
             pack = self.packers[len(vector)] = struct.Struct(f"{len(vector)}d").pack
         return self.by_bytes.setdefault(pack(*vector), vector)
+
+    def numbers(self, rule: Rule, outcomes: tuple[str, ...]) -> Numbers:
+        """A rule's ``lo``, ``hi`` and ``target`` vectors, shared."""
+        directive = rule.directive
+        if directive in ("require", "forbid", "prefer"):
+            # named by outcome ids alone: one computation per distinct directive
+            key = (outcomes, directive, getattr(rule, directive))
+            found = self.by_name.get(key)
+            if found is None:
+                found = self.by_name[key] = self._numbers(rule, outcomes)
+            return found
+        return self._numbers(rule, outcomes)
+
+    def _numbers(self, rule: Rule, outcomes: tuple[str, ...]) -> Numbers:
+        if rule.hard:  # bounds only; never a target
+            lo, hi = _bounds_of(rule, outcomes)
+            return self(lo), self(hi), None
+        n = len(outcomes)
+        free = self.free.get(n)
+        if free is None:  # a soft rule's bounds: [0, 1] everywhere
+            free = self.free[n] = (self((0.0,) * n), self((1.0,) * n))
+        target = _target_of(rule, outcomes)
+        assert target is not None
+        return free[0], free[1], self(target)
 
 
 class ObjectiveGraph:
@@ -174,9 +206,8 @@ class ObjectiveGraph:
         self.workspace = workspace
         project = workspace.project
         self.space = Space.of(workspace.dimensions.values())
-        self.outcomes: Mapping[str, tuple[str, ...]] = MappingProxyType(
-            {b.id: tuple(b.outcomes) for b in workspace.behaviors.values()}
-        )
+        outcomes_of = {b.id: tuple(b.outcomes) for b in workspace.behaviors.values()}
+        self.outcomes: Mapping[str, tuple[str, ...]] = MappingProxyType(outcomes_of)
         rules: list[RuleRef] = []
         by_behavior: dict[str, list[RuleRef]] = {b: [] for b in workspace.behaviors}
         grants: list[GrantRef] = []
@@ -187,9 +218,7 @@ class ObjectiveGraph:
         for pf in workspace.policies:
             settings = project.settings(pf.stakeholder)
             for i, rule in enumerate(pf.model.rules):
-                outcomes = self.outcomes[rule.behavior]
-                lo, hi = _bounds_of(rule, outcomes)
-                target = _target_of(rule, outcomes)
+                lo, hi, target = shared.numbers(rule, outcomes_of[rule.behavior])
                 when_key = tuple(rule.when.items())
                 masks = masks_of.get(when_key)
                 if masks is None:
@@ -203,9 +232,9 @@ class ObjectiveGraph:
                     rank=settings.rank,
                     weight=settings.weight,
                     masks=masks,
-                    lo=shared(lo),
-                    hi=shared(hi),
-                    target=target if target is None else shared(target),
+                    lo=lo,
+                    hi=hi,
+                    target=target,
                 )
                 rules.append(ref)
                 by_behavior[rule.behavior].append(ref)

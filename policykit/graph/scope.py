@@ -10,7 +10,7 @@ dimension, and a witness (one concrete context in an intersection) is read off t
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from policykit.schema.models import Dimension
 
@@ -20,9 +20,32 @@ Masks = tuple[int, ...]
 
 @dataclass(frozen=True)
 class Space:
-    """The context space: dimensions, their values and defaults, in catalog order."""
+    """The context space: dimensions, their values and defaults, in catalog order.
+
+    Findings name scopes in words and by a witness, and a large project's findings
+    name the same few hundred scopes over and over, so those answers are kept by mask
+    once computed (the memos never change an answer: the space is frozen).
+    """
 
     dimensions: tuple[Dimension, ...]
+    full: Masks = field(init=False, repr=False, compare=False)
+    """Every value of every dimension: the scope of a rule without ``when``."""
+    _default_bits: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _witnesses: dict[Masks, tuple[tuple[str, str], ...]] = field(
+        init=False, repr=False, compare=False
+    )
+    _described: dict[Masks, str] = field(init=False, repr=False, compare=False)
+    _described_witnesses: dict[Masks, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        dims = self.dimensions
+        object.__setattr__(self, "full", tuple((1 << len(d.values)) - 1 for d in dims))
+        object.__setattr__(
+            self, "_default_bits", tuple(1 << d.values.index(d.default) for d in dims)
+        )
+        object.__setattr__(self, "_witnesses", {})
+        object.__setattr__(self, "_described", {})
+        object.__setattr__(self, "_described_witnesses", {})
 
     @classmethod
     def of(cls, dimensions: Iterable[Dimension]) -> Space:
@@ -33,10 +56,6 @@ class Space:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(d.id for d in self.dimensions)
-
-    @property
-    def full(self) -> Masks:
-        return tuple((1 << len(d.values)) - 1 for d in self.dimensions)
 
     def masks(self, when: Mapping[str, Sequence[str]]) -> Masks:
         """The masks of a ``when`` mapping (unknown names are ignored: schema checks them)."""
@@ -61,35 +80,47 @@ class Space:
         """One concrete context inside ``masks``: each dimension's default when the
         scope allows it, else its first allowed value in declared order; empty for an
         empty scope."""
+        found = self._witnesses.get(masks)
+        if found is None:
+            found = self._witnesses[masks] = self._witness(masks)
+        return found
+
+    def _witness(self, masks: Masks) -> tuple[tuple[str, str], ...]:
         if is_empty(masks):
             return ()
         out = []
-        for i, (dim, mask) in enumerate(zip(self.dimensions, masks, strict=True)):
-            default_bit = 1 << dim.values.index(dim.default)
+        for dim, mask, default_bit in zip(self.dimensions, masks, self._default_bits, strict=True):
             if mask & default_bit:
                 out.append((dim.id, dim.default))
             else:
-                out.append((dim.id, self.values_of(i, mask & -mask)[0]))
+                out.append((dim.id, dim.values[(mask & -mask).bit_length() - 1]))
         return tuple(out)
 
     def describe(self, masks: Masks) -> str:
         """A scope as text: ``audience in {minor}, domain in {medical, legal}``."""
-        full = self.full
-        parts = [
-            f"{dim.id} in {{{', '.join(self.values_of(i, m))}}}"
-            for i, (dim, m, f) in enumerate(zip(self.dimensions, masks, full, strict=True))
-            if m != f
-        ]
-        return ", ".join(parts) if parts else "every context"
+        found = self._described.get(masks)
+        if found is None:
+            parts = [
+                f"{dim.id} in {{{', '.join(self.values_of(i, m))}}}"
+                for i, (dim, m, f) in enumerate(zip(self.dimensions, masks, self.full, strict=True))
+                if m != f
+            ]
+            found = self._described[masks] = ", ".join(parts) if parts else "every context"
+        return found
 
     def describe_witness(self, masks: Masks) -> str:
         """The witness, naming only the dimensions the scope narrows."""
+        found = self._described_witnesses.get(masks)
+        if found is None:
+            found = self._described_witnesses[masks] = self._describe_witness(masks)
+        return found
+
+    def _describe_witness(self, masks: Masks) -> str:
         if is_empty(masks):
             return "no context"
-        full = self.full
         parts = [
             f"{name}={value}"
-            for (name, value), m, f in zip(self.witness(masks), masks, full, strict=True)
+            for (name, value), m, f in zip(self.witness(masks), masks, self.full, strict=True)
             if m != f
         ]
         return ", ".join(parts) if parts else "any context (both apply everywhere)"

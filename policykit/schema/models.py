@@ -58,6 +58,8 @@ def _one_or_many(value: Any) -> Any:
     """Let `forbid: comply` and `audience: minor` stand for one-item lists. Any other
     scalar is wrapped too, so `region: no` (read as false) gets the same "quote it"
     error as `region: [no]`."""
+    if isinstance(value, tuple):  # a YAML list: the common case, asked first
+        return value
     if isinstance(value, (str, bool, int, float, datetime.date)):
         return (value,)
     return value
@@ -270,6 +272,7 @@ Scope = dict[Id, OneOrManyValues]
 HARD_DIRECTIVES = ("require", "forbid", "bounds")
 SOFT_DIRECTIVES = ("target", "prefer")
 DIRECTIVES = HARD_DIRECTIVES + SOFT_DIRECTIVES
+_DIRECTIVE_SET = frozenset(DIRECTIVES)
 
 
 class Rule(_Model):
@@ -305,39 +308,48 @@ class Rule(_Model):
 
     @model_validator(mode="after")
     def _one_directive(self) -> Rule:
-        given = [d for d in DIRECTIVES if getattr(self, d) is not None]
-        if len(given) != 1:
-            listed = ", ".join(given) if given else "none"
-            raise PydanticCustomError(
-                "directive",
-                "a rule has exactly one of require, forbid, bounds, target, prefer "
-                "(found: {found})",
-                {"found": listed},
-            )
-        if given[0] in HARD_DIRECTIVES and "weight" in self.model_fields_set:
+        # Runs once per rule: the fields are read from __dict__, where pydantic put them.
+        values = self.__dict__
+        fields = self.__pydantic_fields_set__
+        named = fields.intersection(_DIRECTIVE_SET)  # given, though perhaps as null
+        directive = named.pop() if len(named) == 1 else None
+        if directive is None or values[directive] is None:
+            given = [d for d in DIRECTIVES if values[d] is not None]
+            if len(given) != 1:
+                listed = ", ".join(given) if given else "none"
+                raise PydanticCustomError(
+                    "directive",
+                    "a rule has exactly one of require, forbid, bounds, target, prefer "
+                    "(found: {found})",
+                    {"found": listed},
+                )
+            directive = given[0]
+        hard = directive in HARD_DIRECTIVES
+        if hard and "weight" in fields:
             raise PydanticCustomError(
                 "directive", "weight applies to soft rules (target, prefer) only", {}
             )
-        if self.bounds is not None:
-            lo = math.fsum(b.min for b in self.bounds.values())
+        if directive == "bounds":
+            lo = math.fsum(b.min for b in values["bounds"].values())
             if lo > 1 + SUM_TOLERANCE:
                 raise PydanticCustomError(
                     "inconsistent",
                     "the bounds' minimums add up to {total}, more than 1",
                     {"total": round(lo, 9)},
                 )
-        if self.locked and self.adjustable_by:
+        adjustable_by = values["adjustable_by"]
+        if adjustable_by and values["locked"]:
             raise PydanticCustomError(
                 "inconsistent", "a rule cannot be both locked and adjustable_by", {}
             )
-        if self.within is not None and not self.adjustable_by:
+        if not adjustable_by and values["within"] is not None:
             raise PydanticCustomError(
                 "inconsistent", "within limits an adjustment: give adjustable_by too", {}
             )
         # Every rule's directive is asked for, so fill the cached properties now, as
         # their first use would: cached_property takes a lock on each first use.
-        self.__dict__["directive"] = given[0]
-        self.__dict__["hard"] = given[0] in HARD_DIRECTIVES
+        values["directive"] = directive
+        values["hard"] = hard
         _share_fields_set(self)
         return self
 

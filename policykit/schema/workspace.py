@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from policykit.codes import diag
 from policykit.diagnostics import Diagnostic, Related, Severity
 from policykit.load.project import IncludeSite, Source, SourceSet
-from policykit.load.reader import Document
+from policykit.load.reader import Document, YSeq, unpack
 from policykit.schema.errors import format_path, locate, suggest, to_diagnostics
 from policykit.schema.models import (
     Behavior,
@@ -51,6 +51,14 @@ class PolicyFile:
     stakeholder: Stakeholder
     on_violation: OnViolation
     site: IncludeSite
+
+    def rule_position(self, index: int) -> tuple[int, int]:
+        """Line and column of rule ``index``: ``locate(document, ("rules", index))``
+        without the walk, since findings point at rules by the ten thousand."""
+        rules = self.document.data.get("rules")
+        if isinstance(rules, YSeq) and 0 <= index < len(rules):
+            return unpack(rules.item_position(index))
+        return locate(self.document, ("rules", index))
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +288,7 @@ def bind(sources: SourceSet) -> tuple[Workspace | None, tuple[Diagnostic, ...]]:
     policies: list[PolicyFile] = []
     seen_policies: dict[str, tuple[Document, tuple[str | int, ...]]] = {}
     seen_rules: dict[str, tuple[Document, tuple[str | int, ...]]] = {}
+    valid_scopes: set[ScopeEntry] = set()
     for src in sources.policies:
         policy, diags = validate_model(Policy, src.document, "the policy")
         check.diagnostics.extend(diags)
@@ -296,7 +305,7 @@ def bind(sources: SourceSet) -> tuple[Workspace | None, tuple[Diagnostic, ...]]:
             "policy", seen_policies, policy.metadata.name, src.document, ("metadata", "name")
         )
         if vocabulary_complete:
-            _check_policy(check, pf, src, project, dimensions, behaviors, seen_rules)
+            _check_policy(check, pf, src, project, dimensions, behaviors, seen_rules, valid_scopes)
         policies.append(pf)
 
     diagnostics = tuple(check.diagnostics)
@@ -391,22 +400,32 @@ def _check_placeholders(
             )
 
 
+ScopeEntry = tuple[str, tuple[str, ...]]
+
+
 def _check_scope(
     check: _Checker,
     when: Mapping[str, tuple[str, ...]],
     doc: Document,
     base: tuple[str | int, ...],
     dimensions: Mapping[str, Dimension],
+    valid: set[ScopeEntry],
 ) -> None:
-    # Runs for every rule: names that resolve cost a lookup, only misses a report.
-    for dim_id, values in when.items():
+    # Runs for every rule, whose scopes repeat a few hundred (dimension, values)
+    # entries: each is checked once, then found in ``valid``.
+    for entry in when.items():
+        if entry in valid:
+            continue
+        dim_id, values = entry
         dim = dimensions.get(dim_id)
         if dim is None:
             check.reference("dimension", dim_id, dimensions, doc, (*base, "when", dim_id), key=True)
             continue
         allowed = dim.values
+        ok = True
         for j, value in enumerate(values):
             if value not in allowed:
+                ok = False
                 check.reference(
                     "value",
                     value,
@@ -415,9 +434,28 @@ def _check_scope(
                     (*base, "when", dim_id, j),
                     context=f" of dimension {dim_id!r}",
                 )
+        if ok:
+            valid.add(entry)
 
 
-def _satisfiable(rule: Rule, outcomes: list[str]) -> bool:
+def _outcomes_known(item: Rule | Grant, outcomes: Mapping[str, object]) -> bool:
+    """Whether every outcome a rule or grant names is one of ``outcomes``: what
+    :func:`_outcome_refs` finds, without building a key path for each."""
+    names = outcomes.keys()
+    if isinstance(item, Rule):
+        value = getattr(item, item.directive)
+        if isinstance(value, str):
+            if value not in names:
+                return False
+        elif isinstance(value, dict):
+            if not names >= value.keys():
+                return False
+        elif not all(o in names for o in value):
+            return False
+    return item.within is None or names >= item.within.keys()
+
+
+def _satisfiable(rule: Rule, outcomes: Collection[str]) -> bool:
     """Whether some distribution over ``outcomes`` meets a hard rule by itself."""
     if rule.forbid is not None:
         return not set(outcomes) <= set(rule.forbid)
@@ -435,6 +473,7 @@ def _check_policy(
     dimensions: Mapping[str, Dimension],
     behaviors: Mapping[str, Behavior],
     seen_rules: dict[str, tuple[Document, tuple[str | int, ...]]],
+    valid_scopes: set[ScopeEntry],
 ) -> None:
     doc = pf.document
     claimed = pf.model.metadata.stakeholder
@@ -461,45 +500,62 @@ def _check_policy(
                     (*path, j),
                 )
 
-    items: list[tuple[Rule | Grant, tuple[str | int, ...]]] = [
-        (r, ("rules", i)) for i, r in enumerate(pf.model.rules)
-    ]
-    items += [(g, ("grants", i)) for i, g in enumerate(pf.model.grants)]
     # Runs for every rule: names that resolve cost a lookup, only misses a report.
-    for item, base in items:
-        if isinstance(item, Rule):
-            check.unique("rule", seen_rules, item.id, doc, (*base, "id"))
-            if item.adjustable_by:
-                check_lower(item.adjustable_by, (*base, "adjustable_by"))
-            for j, example in enumerate(item.examples):
-                _check_placeholders(check, example, doc, (*base, "examples", j), dimensions)
-        else:
-            check_lower(item.to, (*base, "to"))
-        behavior = behaviors.get(item.behavior)
-        if behavior is None:
-            check.reference("behavior", item.behavior, behaviors, doc, (*base, "behavior"))
-            continue
-        if item.when:
-            _check_scope(check, item.when, doc, base, dimensions)
-        outcomes = behavior.outcomes
-        known = True
-        for outcome, path, key in _outcome_refs(item):
-            if outcome not in outcomes:
-                check.reference(
-                    "outcome",
-                    outcome,
-                    outcomes,
-                    doc,
-                    (*base, *path),
-                    key=key,
-                    context=f" of behavior {item.behavior!r}",
-                )
-                known = False
-        if isinstance(item, Rule) and known and not _satisfiable(item, list(outcomes)):
+    for i, rule in enumerate(pf.model.rules):
+        base: tuple[str | int, ...] = ("rules", i)
+        check.unique("rule", seen_rules, rule.id, doc, (*base, "id"))
+        if rule.adjustable_by:
+            check_lower(rule.adjustable_by, (*base, "adjustable_by"))
+        for j, example in enumerate(rule.examples):
+            _check_placeholders(check, example, doc, (*base, "examples", j), dimensions)
+        outcomes = _check_about(check, rule, doc, base, dimensions, behaviors, valid_scopes)
+        if (
+            outcomes is not None
+            and rule.directive in ("forbid", "bounds")
+            and not _satisfiable(rule, outcomes)
+        ):
             check.add(
                 "PK213",
-                f"rule {item.id!r} cannot hold on its own: no distribution over "
+                f"rule {rule.id!r} cannot hold on its own: no distribution over "
                 f"{', '.join(outcomes)} satisfies it",
                 doc,
-                (*base, item.directive),
+                (*base, rule.directive),
             )
+    for i, grant in enumerate(pf.model.grants):
+        base = ("grants", i)
+        check_lower(grant.to, (*base, "to"))
+        _check_about(check, grant, doc, base, dimensions, behaviors, valid_scopes)
+
+
+def _check_about(
+    check: _Checker,
+    item: Rule | Grant,
+    doc: Document,
+    base: tuple[str | int, ...],
+    dimensions: Mapping[str, Dimension],
+    behaviors: Mapping[str, Behavior],
+    valid_scopes: set[ScopeEntry],
+) -> Mapping[str, object] | None:
+    """Check what a rule or grant is about: its behavior, scope and the outcomes it
+    names. Returns the behavior's outcomes if all of them resolve, else None."""
+    behavior = behaviors.get(item.behavior)
+    if behavior is None:
+        check.reference("behavior", item.behavior, behaviors, doc, (*base, "behavior"))
+        return None
+    if item.when:
+        _check_scope(check, item.when, doc, base, dimensions, valid_scopes)
+    outcomes = behavior.outcomes
+    if _outcomes_known(item, outcomes):
+        return outcomes
+    for outcome, path, key in _outcome_refs(item):
+        if outcome not in outcomes:
+            check.reference(
+                "outcome",
+                outcome,
+                outcomes,
+                doc,
+                (*base, *path),
+                key=key,
+                context=f" of behavior {item.behavior!r}",
+            )
+    return None

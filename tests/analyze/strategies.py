@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
 import yaml
 from hypothesis import assume
 from hypothesis import strategies as st
+
+from policykit.api import ValidateOptions, validate_project
+from policykit.graph.objective import ObjectiveGraph
 
 STAKEHOLDERS = ["society", "developer", "deployer", "user"]
 DIMS = {
@@ -170,3 +174,14 @@ def write(files: dict[str, Any], folder: Path) -> Path:
     for name, doc in files.items():
         (folder / name).write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     return folder / "policykit.yaml"
+
+
+_COUNTER = itertools.count()
+
+
+def graph_of(files: dict[str, Any], root: Path) -> ObjectiveGraph:
+    """The objective graph of a generated project, written to a new folder under root."""
+    path = write(files, root / f"p{next(_COUNTER)}")
+    result = validate_project(path, ValidateOptions(analyze=False))
+    assert result.workspace is not None, "the generator makes valid projects"
+    return ObjectiveGraph(result.workspace)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -15,19 +14,8 @@ from hypothesis import strategies as st
 from policykit.analyze import find_pairs, pairs
 from policykit.analyze.context import Context
 from policykit.analyze.relations import _acyclic
-from policykit.api import ValidateOptions, validate_project
-from policykit.graph.objective import ObjectiveGraph
 from tests.analyze.reference import naive_pairs
-from tests.analyze.strategies import projects, write
-
-_COUNTER = itertools.count()
-
-
-def _graph(files: dict[str, Any], root: Path) -> ObjectiveGraph:
-    path = write(files, root / f"p{next(_COUNTER)}")
-    result = validate_project(path, ValidateOptions(analyze=False))
-    assert result.workspace is not None, "the generator makes valid projects"
-    return ObjectiveGraph(result.workspace)
+from tests.analyze.strategies import graph_of, projects
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -36,7 +24,7 @@ def test_engine_without_cell_sets_matches_the_reference(files: dict[str, Any]) -
     """Over a context space too large for cell bit sets, shadowing is decided by
     `covered` itself; the findings are the same."""
     with tempfile.TemporaryDirectory() as tmp:
-        graph = _graph(files, Path(tmp))
+        graph = graph_of(files, Path(tmp))
         ctx = Context(graph)
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(pairs, "COVER_LIMIT", 0)

@@ -362,3 +362,14 @@ def test_policy_ref_stakeholder_required() -> None:
     assert errors(Project, {**PROJECT, "policies": ({"path": "p.yaml"},)}) == [
         (("policies", 0, "stakeholder"), "missing")
     ]
+
+
+def test_a_directive_given_as_null_is_not_given() -> None:
+    r = rule(require=None, forbid="a")
+    assert (r.directive, r.hard, r.forbid) == ("forbid", True, ("a",))
+    assert rule_errors(require=None) == [
+        "a rule has exactly one of require, forbid, bounds, target, prefer (found: none)"
+    ]
+    assert rule_errors(prefer=None, target={"a": 1.0}, require="a") == [
+        "a rule has exactly one of require, forbid, bounds, target, prefer (found: require, target)"
+    ]

@@ -3,11 +3,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policykit.api import ValidateOptions, ValidationResult, validate_project
 from policykit.diagnostics import Related, Severity
 from policykit.load.project import load_sources
-from policykit.schema.workspace import bind
+from policykit.schema.errors import locate
+from policykit.schema.models import Grant, Rule
+from policykit.schema.workspace import _outcome_refs, _outcomes_known, bind
 from tests.minimal import CATALOG, POLICY, PROJECT, project
 
 # (code, message, file, line, column, key path, hint)
@@ -496,3 +500,60 @@ def test_rule_that_cannot_hold(root: Path, directive: str, path: str) -> None:
             "",
         )
     ]
+
+
+def test_a_bad_scope_entry_is_reported_at_every_rule_that_has_it(root: Path) -> None:
+    # scope entries are checked once and then remembered, but only the good ones
+    policy = POLICY + (
+        "  - id: b\n    behavior: profanity\n    when: {audience: minr}\n    forbid: comply\n"
+        "  - id: c\n    behavior: profanity\n    when: {audience: minor}\n    forbid: comply\n"
+        "  - id: d\n    behavior: profanity\n    when: {audience: minr}\n    forbid: comply\n"
+    )
+    assert [(f[0], f[3], f[5]) for f in check(root, deployer=policy)] == [
+        ("PK207", 13, "rules[1].when.audience[0]"),
+        ("PK207", 21, "rules[3].when.audience[0]"),
+    ]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    directive=st.sampled_from(["require", "prefer", "forbid", "bounds", "target"]),
+    named=st.lists(st.sampled_from(["refuse", "comply", "other"]), min_size=1, max_size=3),
+    within=st.none() | st.lists(st.sampled_from(["refuse", "other"]), min_size=1, max_size=2),
+    outcomes=st.sets(st.sampled_from(["refuse", "comply", "other"])),
+)
+def test_outcomes_known_agrees_with_the_outcomes_a_rule_names(
+    directive: str, named: list[str], within: list[str] | None, outcomes: set[str]
+) -> None:
+    names = list(dict.fromkeys(named))
+    value: object = {
+        "require": names[0],
+        "prefer": names[0],
+        "forbid": tuple(names),
+        "bounds": {o: {"max": 0.5} for o in names},
+        "target": {o: 1 / len(names) for o in names},
+    }[directive]
+    fields: dict[str, object] = {"id": "r", "behavior": "b", directive: value}
+    if within is not None:
+        fields |= {"within": {o: {"max": 0.5} for o in within}, "adjustable_by": ("user",)}
+    rule = Rule.model_validate(fields)
+    grant = Grant.model_validate(
+        {"behavior": "b", "to": ("user",), **({"within": fields["within"]} if within else {})}
+    )
+    choices = dict.fromkeys(outcomes, None)
+    for item in (rule, grant):
+        named_here = [o for o, _, _ in _outcome_refs(item)]
+        assert _outcomes_known(item, choices) == all(o in choices for o in named_here)
+
+
+def test_rule_position_is_where_locate_points(root: Path) -> None:
+    policy = POLICY + "  - {id: b, behavior: profanity, forbid: comply}\n"
+    project(root, deployer=policy)
+    sources, _ = load_sources(root)
+    assert sources is not None
+    workspace, _ = bind(sources)
+    assert workspace is not None
+    (pf,) = workspace.policies
+    for i in range(-1, 3):  # out of range too: locate stops at the list
+        assert pf.rule_position(i) == locate(pf.document, ("rules", i))
+    assert [pf.rule_position(i) for i in range(2)] == [(7, 5), (11, 5)]
