@@ -106,15 +106,7 @@ class Spec:
             row = self._rows.get(behavior)
             if row is None:
                 raise self._unknown_behavior(behavior)
-            head = row[0]  # the loop of _offset, inlined: one call less per query
-            offset: int = head[-2]
-            deltas: dict[str, dict[str, int]] = head[-1]
-            try:
-                for name, value in context.items():
-                    offset += deltas[name][value]
-            except (KeyError, TypeError):
-                raise self._bad_context(context) from None
-            return row[offset]
+            return row[self._offset(row[0], context)]
         offsets: dict[int, int] = {}  # by head: behaviors cut alike share one
         answers = {}
         for b, row in self._rows.items():
