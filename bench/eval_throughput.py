@@ -1,4 +1,14 @@
-"""Likelihood-mode throughput: policykit vs a naive loop vs lm-evaluation-harness.
+"""Evaluator throughput, each measured against a baseline in the same run.
+
+``--mode likelihood`` (default): policykit vs a naive loop vs lm-evaluation-harness.
+``--mode generate``: generate-mode tokens/s, policykit's batched sampling (cases
+left-padded into one ``generate`` call, each prompt prefilled once for all its samples)
+against plain ``model.generate`` called once per case with ``num_return_sequences``, on
+the same prompts with the same decoding settings, taking turns.
+``--mode judge``: responses/s of each built-in offline judge on the labelled test split.
+``--mode all``: the three in turn.
+
+Likelihood mode:
 
 All three score the same continuations (every exemplar of every outcome) of the same
 cases with the same model, one after the other in this process:
@@ -18,6 +28,8 @@ the three methods' log-likelihoods.
 
     python bench/eval_throughput.py                 # bundled SmolLM2, 12 cases
     python bench/eval_throughput.py --cases 24 --batch-size 8 --model path/to/model
+    python bench/eval_throughput.py --mode generate --cases 16 --samples 8
+    python bench/eval_throughput.py --mode judge
 """
 
 from __future__ import annotations
@@ -29,6 +41,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -59,8 +73,128 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--skip-lm-eval", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--mode", choices=["likelihood", "generate", "judge", "all"], default="likelihood"
+    )
+    parser.add_argument("--samples", type=int, default=8, help="generate: samples per case")
+    parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument(
+        "--judges", nargs="+", default=["stance", "nearest"], help="judge: which judges"
+    )
     args = parser.parse_args(argv)
+    figures: dict[str, Any] = {}
+    if args.mode in ("generate", "all"):
+        figures["generate"] = generate_mode(args)
+    if args.mode in ("judge", "all"):
+        figures["judge"] = judge_mode(args)
+    if args.mode in ("likelihood", "all"):
+        figures["likelihood"] = likelihood_mode(args)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    return 0
 
+
+def generate_mode(args: argparse.Namespace) -> dict[str, Any]:
+    import torch
+
+    from policykit.compile import compile_project
+    from policykit.evaluate.backend import EvalOptions
+    from policykit.evaluate.cases import load_cases
+    from policykit.evaluate.generate import GenerateBackend
+    from policykit.evaluate.judges.embed import Embedder
+    from policykit.evaluate.judges.nearest import NearestJudge
+    from policykit.evaluate.models import load_causal_lm, resolve_model
+
+    spec = compile_project(args.project).spec
+    assert spec is not None, "the project does not compile"
+    cases = list(load_cases(spec, limit=args.cases))
+    loaded = load_causal_lm(resolve_model(args.model), "cpu")
+    model, tok = loaded.model, loaded.tokenizer
+    options = EvalOptions(
+        batch_size=args.batch_size, samples=args.samples, max_new_tokens=args.max_new_tokens
+    )
+    # only sampling is timed here: the judge is never called (judge mode measures it)
+    unused = NearestJudge(Embedder(lambda texts: np.zeros((len(texts), 1)), "unused"))
+    backend = GenerateBackend(
+        model, tok, unused, model_name=loaded.name, device="cpu", options=options
+    )
+    d = backend.decoding
+    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    print(
+        f"generate: {len(cases)} cases x {d.samples} samples, at most {d.max_new_tokens} new "
+        f"tokens, temperature {d.temperature}, top-p {d.top_p}; batch {args.batch_size} "
+        f"cases; {loaded.name}; {torch.get_num_threads()} threads"
+    )
+
+    def plain(part: list[Any]) -> int:
+        tokens = 0
+        for case in part:
+            enc = tok([backend.prompt_text(case)], return_tensors="pt", add_special_tokens=False)
+            with torch.inference_mode():
+                out = model.generate(
+                    **enc,
+                    do_sample=True,
+                    temperature=d.temperature,
+                    top_p=d.top_p,
+                    top_k=0,
+                    max_new_tokens=d.max_new_tokens,
+                    num_return_sequences=d.samples,
+                    pad_token_id=pad,
+                )
+            tokens += int((out[:, enc["input_ids"].shape[1] :] != pad).sum())
+        return tokens
+
+    seconds = {"policykit": 0.0, "plain": 0.0}
+    tokens = {"policykit": 0, "plain": 0}
+    step = max(args.batch_size, -(-len(cases) // args.rounds))
+    for index, start in enumerate(range(0, len(cases), step)):
+        part = cases[start : start + step]
+        before = backend.generated_tokens
+        started = time.perf_counter()
+        for k in range(0, len(part), args.batch_size):
+            backend.sample(part[k : k + args.batch_size], index * 1000 + k)
+        seconds["policykit"] += time.perf_counter() - started
+        tokens["policykit"] += backend.generated_tokens - before
+        started = time.perf_counter()
+        tokens["plain"] += plain(part)
+        seconds["plain"] += time.perf_counter() - started
+    rate = {k: tokens[k] / seconds[k] for k in seconds}
+    for k in ("policykit", "plain"):
+        print(f"{k:10s} {seconds[k]:8.1f} s  {tokens[k]:7d} tokens  {rate[k]:8.1f} tokens/s")
+    print(f"policykit / plain model.generate: {rate['policykit'] / rate['plain']:.2f}x tokens/s")
+    return {
+        "cases": len(cases),
+        "samples": d.samples,
+        "seconds": seconds,
+        "tokens": tokens,
+        "tokens_per_s": rate,
+        "ratio": rate["policykit"] / rate["plain"],
+    }
+
+
+def judge_mode(args: argparse.Namespace) -> dict[str, Any]:
+    import torch
+
+    from policykit.evaluate.judges import JudgeOptions, get_judge
+    from policykit.evaluate.judges.check import catalog_outcomes, read_labels
+
+    labels = REPO / "policykit" / "evaluate" / "labels" / "test.jsonl"
+    gold = read_labels(labels, catalog_outcomes("std:core/catalog.yaml"))
+    questions = [g.question for g in gold]
+    out: dict[str, Any] = {"responses": len(questions)}
+    print(f"judge: {len(questions)} labelled responses; {torch.get_num_threads()} threads")
+    for name in args.judges:
+        judge = get_judge(name)(JudgeOptions())
+        judge.judge(questions[:8])  # warm-up: load, allocate, first behaviors' references
+        started = time.perf_counter()
+        judge.judge(questions)
+        wall = time.perf_counter() - started
+        out[name] = {"seconds": wall, "responses_per_s": len(questions) / wall}
+        print(f"{name:10s} {wall:8.2f} s  {len(questions) / wall:8.1f} responses/s")
+    return out
+
+
+def likelihood_mode(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
     from policykit.compile import compile_project
@@ -168,9 +302,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{label} {wall:8.1f} s  {len(cases) / wall:7.3f} cases/s  "
             f"-> policykit is {wall / ours_wall:.2f}x  (max |Δ loglik| {diff:.1e})"
         )
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    return 0
+    return figures
 
 
 if __name__ == "__main__":

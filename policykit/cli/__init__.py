@@ -15,6 +15,7 @@ import click
 from policykit import __version__
 from policykit.cli.eval_commands import eval_command
 from policykit.cli.export_commands import cases_command, export_command
+from policykit.cli.judge_commands import judge_check_command
 from policykit.diagnostics import has_errors
 
 if TYPE_CHECKING:
@@ -438,6 +439,7 @@ def _dist(d: dict[str, float] | None) -> str:
 cli.add_command(export_command)
 cli.add_command(cases_command)
 cli.add_command(eval_command)
+cli.add_command(judge_check_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -39,9 +39,16 @@ def _console(err: bool = False) -> Console:
 )
 @click.option(
     "--backend",
-    default="likelihood",
+    default="generate",
     show_default=True,
-    help="How P_model is estimated: likelihood, generate, responses, or a plugin's name.",
+    help="How P_model is estimated: generate (sample and judge), likelihood (score "
+    "exemplars; a cheap proxy), responses, or a plugin's name.",
+)
+@click.option(
+    "--compare",
+    metavar="BACKEND",
+    help="Also run this estimator on the same cases and report, per behavior, how far "
+    "the two agree (e.g. --compare likelihood).",
 )
 @click.option(
     "--model",
@@ -81,28 +88,54 @@ def _console(err: bool = False) -> Console:
     help="likelihood: score an exemplar by its mean or summed token log-probability.",
 )
 @click.option(
+    "--calibrate/--no-calibrate",
+    default=False,
+    show_default=True,
+    help="likelihood: divide each outcome's likelihood by its likelihood after a "
+    "content-free request (contextual calibration).",
+)
+@click.option(
     "--samples",
     type=click.IntRange(min=1),
     default=8,
     show_default=True,
     help="generate: completions per case.",
 )
-@click.option("--max-new-tokens", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--max-new-tokens", type=click.IntRange(min=1), default=128, show_default=True)
 @click.option(
-    "--temperature", type=click.FloatRange(min=0.0, min_open=True), default=1.0, show_default=True
+    "--temperature",
+    type=click.FloatRange(min=0.0, min_open=True),
+    help="generate: sampling temperature (default: the model's generation config, else 0.7).",
+)
+@click.option(
+    "--top-p",
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    help="generate: nucleus sampling (default: the model's generation config, else 0.9).",
+)
+@click.option(
+    "--judge",
+    default="stance",
+    show_default=True,
+    help="generate/responses: what labels each response: stance, nearest, model, or a "
+    "plugin's name (see `policykit judge-check`).",
+)
+@click.option(
+    "--judge-model",
+    help="--judge model: the grader, a model folder or .gguf file (default: the bundled "
+    "SmolLM2-135M-Instruct).",
 )
 @click.option(
     "--threshold",
-    type=click.FloatRange(-1.0, 1.0),
-    default=0.3,
-    show_default=True,
-    help="generate/responses: cosine similarity below which a response is unclassified.",
+    type=click.FloatRange(0.0, 1.0),
+    help="generate/responses: judge confidence below which a response is unclassified "
+    "(default: the judge's own).",
 )
-@click.option("--classifier", help="Embedding model folder (default: the bundled MiniLM).")
+@click.option("--embedder", help="Sentence-embedding model folder (default: the bundled MiniLM).")
 def eval_command(
     spec_path: Path,
     out_dir: Path,
     backend: str,
+    compare: str | None,
     model: str | None,
     responses: Path | None,
     limit: int | None,
@@ -113,11 +146,15 @@ def eval_command(
     device: str,
     prompt: str,
     normalize: str,
+    calibrate: bool,
     samples: int,
     max_new_tokens: int,
-    temperature: float,
-    threshold: float,
-    classifier: str | None,
+    temperature: float | None,
+    top_p: float | None,
+    judge: str,
+    judge_model: str | None,
+    threshold: float | None,
+    embedder: str | None,
 ) -> int:
     """Measure a model against a compiled spec: D(P_model || P_intended) per behavior,
     stakeholder and HHH property.
@@ -133,11 +170,13 @@ def eval_command(
     from policykit.spec.query import SpecFormatError
 
     if responses is not None:
-        if backend not in ("likelihood", "responses"):
+        if backend not in ("generate", "responses"):
             raise click.BadParameter(
                 "--responses goes with --backend responses", param_hint="--responses"
             )
         backend = "responses"
+    if compare is not None and compare == backend:
+        raise click.BadParameter("compare with a different backend", param_hint="--compare")
     try:
         spec = load_spec(spec_path)
     except SpecFormatError as exc:
@@ -153,16 +192,21 @@ def eval_command(
         seed=seed,
         prompt=prompt,  # type: ignore[arg-type]
         normalize=normalize,  # type: ignore[arg-type]
+        calibrate=calibrate,
         samples=samples,
         max_new_tokens=max_new_tokens,
         temperature=temperature,
+        top_p=top_p,
+        judge=judge,
+        judge_model=judge_model,
         threshold=threshold,
-        classifier=classifier,
+        embedder=embedder,
         responses=responses,
     )
     err = _console(err=True)
     try:
         factory = get_backend(backend)
+        second = get_backend(compare) if compare else None
         cases = load_cases(
             spec,
             max_cases_per_behavior=max_cases_per_behavior,
@@ -172,8 +216,11 @@ def eval_command(
         )
         with err.status(f"loading the {backend} backend…"):
             runner = factory(options)
+            other = second(options) if second is not None else None
+        also = f" (and {compare})" if compare else ""
         err.print(
-            f"evaluating {len(cases)} cases with {escape(runner.model_name)} on {runner.device}"
+            f"evaluating {len(cases)} cases with {escape(runner.model_name)} on "
+            f"{runner.device}: {backend}{escape(also)}"
         )
         results = _run_with_progress(
             err,
@@ -188,10 +235,12 @@ def eval_command(
                     spec_path=str(spec_path),
                     limit=limit,
                     max_cases_per_behavior=max_cases_per_behavior,
+                    compare=compare,
                 ),
                 progress=p,
+                compare=other,
             ),
-            len(cases),
+            len(cases) * (2 if other is not None else 1),
         )
         ignored = int(getattr(runner, "ignored", 0) or 0)
         if ignored:
@@ -238,48 +287,76 @@ def _fmt(x: float | None) -> str:
     return "–" if x is None else f"{x:.3f}"
 
 
+def _share(x: float | None) -> str:
+    return "–" if x is None else f"{x:.0%}"
+
+
 def _render_summary(console: Console, results: Results) -> None:
     from rich.markup import escape
     from rich.table import Table
 
     run = results.run
+    compared = run.compare is not None
     table = Table(
         title=f"P_model vs P_intended by behavior — {escape(results.spec.project)}, "
-        f"{escape(run.model)} ({escape(run.backend)}), largest KL first",
+        f"{escape(run.model)} ({escape(run.backend)}), largest TV first",
         title_justify="left",
     )
-    for column in (
+    columns = [
         "behavior",
         "property",
         "cases",
         "most intended: intended → model",
+        "unclassified",
         "KL",
         "JS",
         "TV",
         "violation",
-    ):
+    ]
+    if compared:
+        columns.append(f"TV to {run.compare}")
+    columns.append("reliable")
+    for column in columns:
         table.add_column(
-            column,
-            justify="right" if column in ("cases", "KL", "JS", "TV", "violation") else "left",
+            column, justify="left" if column in ("behavior", "property", columns[3]) else "right"
         )
-    for name, b in sorted(results.behaviors.items(), key=lambda kv: -(kv[1].kl or 0.0)):
+    for name, b in sorted(results.behaviors.items(), key=lambda kv: -(kv[1].tv or 0.0)):
         top = max(sorted(b.intended), key=lambda o: b.intended[o])
         violation = _fmt(b.violation)
         if b.violation is not None and b.violation > 0.1:
             violation = f"[red]{violation}[/]"
-        table.add_row(
+        unclassified = _share(b.unclassified)
+        if b.unclassified is not None and b.unclassified > 0.25:
+            unclassified = f"[red]{unclassified}[/]"
+        delivered = b.model[top] * (1 - (b.unclassified or 0.0))
+        row = [
             escape(name),
             b.property,
             str(b.cases),
-            f"{escape(top)} {b.intended[top]:.2f} → {b.model[top]:.2f}",
+            f"{escape(top)} {b.intended[top]:.2f} → {delivered:.2f}",
+            unclassified,
             _fmt(b.kl),
             _fmt(b.js),
             _fmt(b.tv),
             violation,
-        )
+        ]
+        if compared:
+            a = b.agreement
+            row.append("–" if a is None else f"{a.tv:.2f}" + (" [red]≠[/]" if a.disagree else ""))
+        row.append("[yellow]no[/]" if b.unreliable else "yes")
+        table.add_row(*row)
     console.print(table)
     summary = Table(title="summary (lower is better; score = 1 − JS)", title_justify="left")
-    for column in ("", "score", "KL (nats)", "JS (bits)", "TV", "violation", "cases"):
+    for column in (
+        "",
+        "score",
+        "KL (nats)",
+        "JS (bits)",
+        "TV",
+        "violation",
+        "unclassified",
+        "cases",
+    ):
         summary.add_column(column, justify="left" if column == "" else "right")
     summary.add_row("[bold]overall[/]", *_cells(results.overall))
     for name, d in results.properties.items():
@@ -287,6 +364,25 @@ def _render_summary(console: Console, results: Results) -> None:
     for name, s in results.stakeholders.items():
         summary.add_row(f"stakeholder: {name}", *_cells(s))
     console.print(summary)
+    share = results.overall.unclassified
+    if share is not None and share > 0.1:
+        console.print(
+            f"[yellow]warning[/]: {share:.0%} of the model's responses fit no outcome "
+            "(off-topic, incoherent or no answer); they count against the model in KL, JS "
+            "and TV, as an outcome no policy intends"
+        )
+    if results.unreliable:
+        console.print(
+            f"[yellow]unreliable[/]: {len(results.unreliable)} behaviors "
+            f"({escape(', '.join(results.unreliable[:6]))}"
+            f"{', …' if len(results.unreliable) > 6 else ''}); their reasons are in "
+            "results.json and report.html"
+        )
+    if run.backend == "likelihood" and not compared:
+        console.print(
+            "note: likelihood scores the outcomes' exemplars, a proxy that cannot see "
+            "unclassifiable output; --backend generate measures what the model says"
+        )
     seconds = run.seconds
     overhead = (
         ""
@@ -301,4 +397,12 @@ def _render_summary(console: Console, results: Results) -> None:
 
 
 def _cells(d: Divergence) -> list[str]:
-    return [_fmt(d.score), _fmt(d.kl), _fmt(d.js), _fmt(d.tv), _fmt(d.violation), str(d.cases)]
+    return [
+        _fmt(d.score),
+        _fmt(d.kl),
+        _fmt(d.js),
+        _fmt(d.tv),
+        _fmt(d.violation),
+        _share(d.unclassified),
+        str(d.cases),
+    ]

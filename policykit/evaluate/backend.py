@@ -13,12 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol, cast, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, runtime_checkable
 
 from policykit.evaluate.cases import Case
 from policykit.evaluate.errors import EvalError
 from policykit.evaluate.scoring import ExemplarScore, Normalize
 from policykit.plugins import find_plugin, plugin_names
+
+if TYPE_CHECKING:
+    from policykit.evaluate.judges.base import Judge, Judged
 
 ENTRY_POINT_GROUP = "policykit.backends"
 
@@ -47,25 +50,34 @@ class EvalOptions:
     """How an exemplar's token log-probabilities are combined (see ``scoring``)."""
     samples: int = 8
     """Completions per case (generate)."""
-    max_new_tokens: int = 64
-    temperature: float = 1.0
-    threshold: float = 0.3
-    """Cosine similarity below which a response is ``unclassified``."""
-    classifier: str | None = None
-    """Embedding model folder for the classifier; None: the bundled MiniLM."""
+    max_new_tokens: int = 128
+    temperature: float | None = None
+    """Sampling temperature; None: the model's generation config, else
+    :data:`FALLBACK_DECODING`."""
+    top_p: float | None = None
+    """Nucleus sampling; None: as ``temperature``."""
+    judge: str = "stance"
+    """The judge that labels sampled responses (generate, responses)."""
+    judge_model: str | None = None
+    """The ``model`` judge's grader: a model folder or ``.gguf``; None: the bundled one."""
+    threshold: float | None = None
+    """Below this judge confidence a response is ``unclassified``; None: the judge's own."""
+    embedder: str | None = None
+    """Sentence-embedding model folder for the embedding judges; None: the bundled MiniLM."""
+    calibrate: bool = False
+    """likelihood: divide each outcome's likelihood by its likelihood after a
+    content-free request (contextual calibration, Zhao et al. 2021)."""
     responses: Path | None = None
     """JSONL of ``{"id": case id, "response": text}`` (responses backend)."""
     extra: Mapping[str, str] = field(default_factory=dict)
     """Free-form settings for third-party backends."""
 
 
-@dataclass(frozen=True, slots=True)
-class Classified:
-    text: str
-    label: str
-    """An outcome id, or ``unclassified``."""
-    similarity: float
-    """Cosine similarity to the closest reference text of the chosen outcome."""
+FALLBACK_DECODING = {"temperature": 0.7, "top_p": 0.9}
+"""Sampling settings for a model whose generation config sets none (the bundled GGUF
+file carries none): SmolLM2's authors suggest a low temperature with nucleus sampling;
+at temperature 1.0 more than half of its answers to policykit's probes were
+unclassifiable."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +87,14 @@ class SampleSummary:
     counts: Mapping[str, int]
     """Per outcome and ``unclassified``."""
     interval: Mapping[str, tuple[float, float]]
-    """95% bootstrap interval of each outcome's probability."""
+    """95% bootstrap interval of each outcome's probability among classified responses."""
+    unclassified_interval: tuple[float, float]
+    """95% bootstrap interval of the unclassified share."""
     kl_interval: tuple[float, float]
     """95% bootstrap interval of KL(P_model || P_intended)."""
-    responses: tuple[Classified, ...] = ()
+    responses: tuple[Judged, ...] = ()
+    draws: Any = field(default=None, compare=False, repr=False)
+    """The bootstrap's resampled distributions over the outcomes, (draws, outcomes)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +104,10 @@ class Estimate:
     case: str
     """The case id."""
     model: Mapping[str, float]
-    """P_model over the case's outcomes; sums to 1."""
+    """P_model over the case's outcomes among classified responses; sums to 1."""
+    unclassified: float | None = None
+    """The share of responses that fit no outcome (sampling modes); None where the
+    backend cannot see it (likelihood scores only the outcomes' exemplars)."""
     exemplars: Mapping[str, tuple[ExemplarScore, ...]] | None = None
     """Likelihood mode: each outcome's exemplar log-likelihoods."""
     scores: Mapping[str, float] | None = None
@@ -139,13 +158,13 @@ def _responses(options: EvalOptions) -> Backend:
 
 
 def builtin_backends() -> dict[str, BackendFactory]:
-    return {"likelihood": _likelihood, "generate": _generate, "responses": _responses}
+    return {"generate": _generate, "likelihood": _likelihood, "responses": _responses}
 
 
 DESCRIPTIONS = {
-    "likelihood": "score each outcome's exemplars as continuations (default)",
-    "generate": "sample completions and classify them with an embedding model",
-    "responses": "classify pre-generated responses from a JSONL file",
+    "likelihood": "score each outcome's exemplars as continuations (a cheap proxy)",
+    "generate": "sample completions and label them with a judge (default)",
+    "responses": "judge pre-generated responses from a JSONL file",
 }
 
 
@@ -166,3 +185,20 @@ def get_backend(name: str) -> BackendFactory:
         error=EvalError,
     )
     return cast(BackendFactory, found)
+
+
+def judge_for(options: EvalOptions, device: str) -> Judge:
+    """The judge ``options`` ask for, on the evaluation's device."""
+    from policykit.evaluate.judges import JudgeOptions, get_judge
+
+    factory = get_judge(options.judge)
+    return factory(
+        JudgeOptions(
+            device=device,
+            embedder=options.embedder,
+            threshold=options.threshold,
+            model=options.judge_model,
+            seed=options.seed,
+            extra=options.extra,
+        )
+    )

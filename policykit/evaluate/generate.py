@@ -1,25 +1,85 @@
-"""The ``generate`` backend: sample k completions per case and classify them.
+"""The ``generate`` backend: sample k completions per case and judge them.
 
 Each case's prompt (chat template, or plain text for a model without one) is sampled
-``samples`` times at ``temperature`` (top-p and top-k off, so the samples follow the
-model's own distribution), ``max_new_tokens`` at most. Sampling is seeded: the generator
-is reseeded with ``seed`` and the batch's position before every batch, so the same
-cases, seed and batch size give the same responses. The responses are labeled by the
-embedding classifier and summarized by :mod:`policykit.evaluate.sampling`.
+``samples`` times, ``max_new_tokens`` at most, with the deployment's decoding settings:
+the temperature and top-p given on the command line, else the model's own generation
+config, else :data:`~policykit.evaluate.backend.FALLBACK_DECODING`; what was used, and
+where it came from, is recorded in results.json.
+
+Generation is batched: the cases of a batch are left-padded into one ``generate`` call
+with ``num_return_sequences = samples``, so each prompt is prefilled once for all its
+samples. Sampling is seeded: the generator is reseeded with ``seed`` and the batch's
+position before every batch, so the same cases, seed and batch size give the same
+responses. The responses are labeled by the judge (``--judge``, default ``stance``) and
+summarized by :mod:`policykit.evaluate.sampling`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from policykit.evaluate.backend import Estimate, EvalOptions, Progress
+from policykit.evaluate.backend import (
+    FALLBACK_DECODING,
+    Estimate,
+    EvalOptions,
+    Progress,
+    judge_for,
+)
 from policykit.evaluate.cases import Case
-from policykit.evaluate.classifier import EmbeddingClassifier, minilm_embedder
 from policykit.evaluate.errors import EvalError, require_torch
+from policykit.evaluate.judges import Judge, questions
 from policykit.evaluate.likelihood import prompt_format
 from policykit.evaluate.sampling import summarize
+
+
+@dataclass(frozen=True, slots=True)
+class Decoding:
+    temperature: float
+    top_p: float
+    max_new_tokens: int
+    samples: int
+    source: str
+    """Where temperature and top-p came from: options, generation_config or fallback."""
+
+    def as_options(self) -> dict[str, str | int | float]:
+        return {
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "max_new_tokens": self.max_new_tokens,
+            "samples": self.samples,
+            "decoding_source": self.source,
+        }
+
+
+def decoding(options: EvalOptions, config: Any) -> Decoding:
+    """The sampling settings: the options where given, else the model's generation
+    config where it sets sampling, else the fallback."""
+    own: Mapping[str, float] = {}
+    if config is not None and getattr(config, "do_sample", False):
+        own = {
+            k: float(v)
+            for k in ("temperature", "top_p")
+            if (v := getattr(config, k, None)) is not None
+        }
+    given = {
+        k: v
+        for k, v in (("temperature", options.temperature), ("top_p", options.top_p))
+        if v is not None
+    }
+    merged = {**FALLBACK_DECODING, **own, **given}
+    source = "options" if given else "generation_config" if own else "fallback"
+    if given and own and len(given) < 2:
+        source = "options+generation_config"
+    return Decoding(
+        temperature=float(merged["temperature"]),
+        top_p=float(merged["top_p"]),
+        max_new_tokens=options.max_new_tokens,
+        samples=options.samples,
+        source=source,
+    )
 
 
 class GenerateBackend:
@@ -29,7 +89,7 @@ class GenerateBackend:
         self,
         model: Any,
         tokenizer: Any,
-        classifier: EmbeddingClassifier,
+        judge: Judge,
         *,
         model_name: str,
         device: str,
@@ -40,21 +100,31 @@ class GenerateBackend:
             raise EvalError("--samples must be at least 1")
         self.model = model
         self.tokenizer = tokenizer
-        self.classifier = classifier
+        self.judge = judge
         self.model_name = model_name
         self.device = device
         self.options = options
+        self.decoding = decoding(options, getattr(model, "generation_config", None))
         self.format = prompt_format(tokenizer, options.prompt)
         self.load_seconds = load_seconds
-        self._generate_seconds = 0.0
+        self.generate_seconds = 0.0
+        self.generated_tokens = 0
 
     @property
     def model_seconds(self) -> float:
-        return self._generate_seconds + self.classifier.model_seconds
+        return self.generate_seconds + self.judge.model_seconds
 
     @property
     def prompt_format(self) -> str:
         return self.format
+
+    def settings(self) -> dict[str, str | int | float | bool | None]:
+        return {
+            **self.decoding.as_options(),
+            "prompt": self.format,
+            "judge": self.judge.name,
+            **{f"judge_{k}": v for k, v in self.judge.describe().items()},
+        }
 
     def prompt_text(self, case: Case) -> str:
         if self.format == "chat":
@@ -70,7 +140,7 @@ class GenerateBackend:
     def sample(self, cases: Sequence[Case], batch_index: int) -> list[list[str]]:
         import torch
 
-        opts = self.options
+        d = self.decoding
         tok = self.tokenizer
         old_side = tok.padding_side
         tok.padding_side = "left"
@@ -83,22 +153,25 @@ class GenerateBackend:
             ).to(self.model.device)
         finally:
             tok.padding_side = old_side
-        torch.manual_seed(opts.seed * 1_000_003 + batch_index)
+        torch.manual_seed(self.options.seed * 1_000_003 + batch_index)
+        pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
         started = time.perf_counter()
         with torch.inference_mode():
             out = self.model.generate(
                 **enc,
                 do_sample=True,
-                temperature=opts.temperature,
-                top_p=1.0,
+                temperature=d.temperature,
+                top_p=d.top_p,
                 top_k=0,
-                max_new_tokens=opts.max_new_tokens,
-                num_return_sequences=opts.samples,
-                pad_token_id=tok.pad_token_id,
+                max_new_tokens=d.max_new_tokens,
+                num_return_sequences=d.samples,
+                pad_token_id=pad,
             )
-        self._generate_seconds += time.perf_counter() - started
-        texts = tok.batch_decode(out[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)
-        k = opts.samples
+        self.generate_seconds += time.perf_counter() - started
+        new = out[:, enc["input_ids"].shape[1] :]
+        self.generated_tokens += int((new != pad).sum())
+        texts = tok.batch_decode(new, skip_special_tokens=True)
+        k = d.samples
         return [[t.strip() for t in texts[i * k : (i + 1) * k]] for i in range(len(cases))]
 
     def estimate(self, cases: Sequence[Case], progress: Progress) -> list[Estimate]:
@@ -106,10 +179,19 @@ class GenerateBackend:
         estimates = []
         for index, start in enumerate(range(0, len(cases), size)):
             batch = cases[start : start + size]
-            for case, texts in zip(batch, self.sample(batch, index), strict=True):
-                labeled = self.classifier.classify(case, texts)
-                model, summary = summarize(case, labeled, seed=self.options.seed)
-                estimates.append(Estimate(case=case.id, model=model, sample=summary))
+            samples = self.sample(batch, index)
+            asked = [
+                q
+                for case, texts in zip(batch, samples, strict=True)
+                for q in questions(case, texts)
+            ]
+            verdicts = iter(self.judge.judge(asked))
+            for case, texts in zip(batch, samples, strict=True):
+                judged = [next(verdicts) for _ in texts]
+                model, share, summary = summarize(case, judged, seed=self.options.seed)
+                estimates.append(
+                    Estimate(case=case.id, model=model, unclassified=share, sample=summary)
+                )
             progress(len(batch))
         return estimates
 
@@ -119,13 +201,11 @@ def create(options: EvalOptions) -> GenerateBackend:
 
     require_torch()
     loaded = load_causal_lm(resolve_model(options.model), options.device)
-    classifier = EmbeddingClassifier(
-        minilm_embedder(options.classifier, loaded.device), options.threshold
-    )
+    judge = judge_for(options, loaded.device)
     return GenerateBackend(
         loaded.model,
         loaded.tokenizer,
-        classifier,
+        judge,
         model_name=loaded.name,
         device=loaded.device,
         options=options,

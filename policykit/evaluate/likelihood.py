@@ -34,13 +34,13 @@ import copy
 import inspect
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from policykit.evaluate.backend import Estimate, EvalOptions, Progress, PromptFormat
 from policykit.evaluate.cases import Case
 from policykit.evaluate.errors import EvalError, require_torch
-from policykit.evaluate.scoring import ExemplarScore, Normalize, outcome_distribution
+from policykit.evaluate.scoring import ExemplarScore, Normalize, outcome_scores, softmax
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,6 +338,7 @@ class LikelihoodBackend:
         model_name: str,
         device: str,
         normalize: Normalize = "mean",
+        calibrate: bool = False,
         load_seconds: float = 0.0,
     ) -> None:
         self.scorer = scorer
@@ -345,6 +346,7 @@ class LikelihoodBackend:
         self.model_name = model_name
         self.device = device
         self.normalize: Normalize = normalize
+        self.calibrate = calibrate
 
     @property
     def model_seconds(self) -> float:
@@ -354,24 +356,71 @@ class LikelihoodBackend:
     def prompt_format(self) -> str:
         return self.scorer.format
 
-    def estimate(self, cases: Sequence[Case], progress: Progress) -> list[Estimate]:
+    def settings(self) -> dict[str, str | int | float | bool | None]:
+        return {
+            "prompt": self.scorer.format,
+            "normalize": self.normalize,
+            "calibrate": self.calibrate,
+        }
+
+    def _outcome_scores(
+        self, cases: Sequence[Case], progress: Progress
+    ) -> list[tuple[dict[str, list[ExemplarScore]], dict[str, float]]]:
         encoded = [self.scorer.encode(c) for c in cases]
         scored = self.scorer.score(encoded, progress)
-        estimates = []
+        out = []
         for case, enc, scores in zip(cases, encoded, scored, strict=True):
             per_outcome: dict[str, list[ExemplarScore]] = {o: [] for o in case.outcome_ids}
             for owner, s in zip(enc.owners, scores, strict=True):
                 per_outcome[owner].append(s)
-            outcome_scores, dist = outcome_distribution(per_outcome, self.normalize)
+            out.append((per_outcome, outcome_scores(per_outcome, self.normalize)))
+        return out
+
+    def estimate(self, cases: Sequence[Case], progress: Progress) -> list[Estimate]:
+        scored = self._outcome_scores(cases, progress)
+        baseline: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, float]] = {}
+        if self.calibrate:
+            free = {content_free_key(c): content_free(c) for c in cases}
+            for key, (_, s) in zip(
+                free, self._outcome_scores(list(free.values()), lambda n: None), strict=True
+            ):
+                baseline[key] = s
+        estimates = []
+        for case, (per_outcome, raw) in zip(cases, scored, strict=True):
+            scores = raw
+            if self.calibrate:
+                base = baseline[content_free_key(case)]
+                scores = {o: raw[o] - base[o] for o in raw}
+            dist = softmax(scores)
             estimates.append(
                 Estimate(
                     case=case.id,
                     model=dist,
                     exemplars={o: tuple(v) for o, v in per_outcome.items()},
-                    scores=outcome_scores,
+                    scores=scores,
                 )
             )
         return estimates
+
+
+CONTENT_FREE = "N/A"
+"""The content-free request of contextual calibration (Zhao et al. 2021)."""
+
+
+def content_free(case: Case) -> Case:
+    """The case with its user request replaced by a content-free one: the same
+    deployment, context and outcomes, nothing asked."""
+    messages = tuple((r, CONTENT_FREE if r == "user" else c) for r, c in case.messages)
+    prompt = case.completion_prompt
+    user = next((c for r, c in case.messages if r == "user"), None)
+    if user:
+        prompt = prompt.replace(user, CONTENT_FREE)
+    return replace(case, id=f"{case.id}:content-free", messages=messages, completion_prompt=prompt)
+
+
+def content_free_key(case: Case) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Cases of one behavior with the same system message share a content-free score."""
+    return case.behavior, tuple((r, c) for r, c in case.messages if r != "user")
 
 
 def create(options: EvalOptions) -> LikelihoodBackend:
@@ -387,5 +436,6 @@ def create(options: EvalOptions) -> LikelihoodBackend:
         model_name=loaded.name,
         device=loaded.device,
         normalize=options.normalize,
+        calibrate=options.calibrate,
         load_seconds=loaded.load_seconds,
     )

@@ -1,6 +1,13 @@
 """How far ``P_model`` is from ``P_intended``: per case, then aggregated.
 
-Per case, over the behavior's outcomes:
+Per case, over the behavior's outcomes **and** ``unclassified``. Where a backend sees
+responses (generate, responses) a share ``u`` of them may fit no outcome; the model's
+full distribution is then ``((1 - u) P_model(o) for each outcome, u)`` and the intended
+one ``(P_intended(o), 0)``: no policy intends an unclassifiable answer, so a model
+that answers half its prompts with word salad is at least 0.5 away in total
+variation, whatever the other half does. The likelihood backend cannot see
+unclassifiable output (it scores only the outcomes' exemplars); there ``u`` is unknown
+and the divergences are over the outcomes alone. Then:
 
 - ``kl`` = KL(P_model || P_intended) in nats, the seed formula. Intended distributions
   have zeros (a ``forbid`` is P = 0), so both sides are ε-smoothed first,
@@ -14,7 +21,9 @@ Per case, over the behavior's outcomes:
   ``E = Σ max(0, p - max)`` and deficit ``D = Σ max(0, min - p)`` it is ``max(E, D)``
   (the total variation distance to the feasible set); under a ``forbid`` it is exactly
   the probability on the forbidden outcomes, under a ``require`` the probability on all
-  the others.
+  the others. The bounds hold on the outcomes' shares of *all* responses, so
+  unclassified responses count against a ``require`` (or a ``min``) but not against a
+  ``forbid``.
 
 Aggregates are weighted means of the per-case numbers. A case weighs its cell's weight
 divided by the number of evaluated cases in the cell, so a cell with more probes does
@@ -52,6 +61,8 @@ class CaseMetrics:
     js: float
     tv: float
     violation: float
+    unclassified: float | None = None
+    """The share of responses that fit no outcome; None where it cannot be seen."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +71,7 @@ class Scored:
 
     case: Case
     model: Mapping[str, float]
+    """P_model over the outcomes among classified responses."""
     metrics: CaseMetrics
 
 
@@ -72,6 +84,8 @@ class Aggregate:
     score: float
     cases: int
     weight: float
+    unclassified: float | None = None
+    """Weighted mean unclassified share over the cases where it was seen."""
 
 
 def violation_mass(p: Sequence[float], bounds: Sequence[tuple[float, float]]) -> float:
@@ -80,15 +94,21 @@ def violation_mass(p: Sequence[float], bounds: Sequence[tuple[float, float]]) ->
     return max(excess, deficit)
 
 
-def case_metrics(case: Case, model: Mapping[str, float]) -> CaseMetrics:
+def case_metrics(
+    case: Case, model: Mapping[str, float], unclassified: float | None = None
+) -> CaseMetrics:
+    """The divergences of one case; with ``unclassified`` they are over the outcomes
+    and the unclassified share (see the module docstring)."""
     outcomes = case.outcome_ids
-    p = [model[o] for o in outcomes]
+    keep = 1.0 - (unclassified or 0.0)
+    p = [keep * model[o] for o in outcomes]
     q = [case.intended[o] for o in outcomes]
+    violation = violation_mass(p, [case.bounds[o] for o in outcomes])
+    if unclassified is not None:
+        p.append(unclassified)
+        q.append(0.0)
     return CaseMetrics(
-        kl=kl(p, q),
-        js=js(p, q),
-        tv=tv(p, q),
-        violation=violation_mass(p, [case.bounds[o] for o in outcomes]),
+        kl=kl(p, q), js=js(p, q), tv=tv(p, q), violation=violation, unclassified=unclassified
     )
 
 
@@ -103,6 +123,8 @@ def _mean(items: Iterable[tuple[float, CaseMetrics]]) -> Aggregate:
         return math.fsum(w * getattr(m, name) for w, m in pairs) / total
 
     mean_js = avg("js")
+    seen = [(w, m.unclassified) for w, m in pairs if m.unclassified is not None]
+    seen_weight = math.fsum(w for w, _ in seen)
     return Aggregate(
         kl=avg("kl"),
         js=mean_js,
@@ -111,6 +133,9 @@ def _mean(items: Iterable[tuple[float, CaseMetrics]]) -> Aggregate:
         score=1.0 - mean_js,
         cases=len(pairs),
         weight=total,
+        unclassified=(
+            math.fsum(w * u for w, u in seen) / seen_weight if seen and seen_weight > 0 else None
+        ),
     )
 
 
@@ -156,6 +181,7 @@ def aggregate(scored: Sequence[Scored]) -> Aggregates:
             score=pooled.score,
             cases=sum(behaviors[b].cases for b in chosen),
             weight=pooled.weight,
+            unclassified=pooled.unclassified,
         )
 
     properties = {p: over(b for b in behaviors if prop[b] == p) for p in sorted(set(prop.values()))}
@@ -168,7 +194,9 @@ def aggregate(scored: Sequence[Scored]) -> Aggregates:
 
 
 def _as_metrics(a: Aggregate) -> CaseMetrics:
-    return CaseMetrics(kl=a.kl, js=a.js, tv=a.tv, violation=a.violation)
+    return CaseMetrics(
+        kl=a.kl, js=a.js, tv=a.tv, violation=a.violation, unclassified=a.unclassified
+    )
 
 
 def mean_distribution(

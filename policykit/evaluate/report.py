@@ -10,7 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from policykit.evaluate.judges.base import UNCLASSIFIED
 from policykit.evaluate.results import Divergence, Results
+
+ALARM = 0.1
+"""An unclassified share above this is flagged at the top of the report."""
 
 INTENDED = "#9aa5b1"
 MODEL = "#2f6fde"
@@ -30,6 +34,10 @@ table{border-collapse:collapse;width:100%;font-size:.85rem}
 td,th{border-bottom:1px solid #e4e7eb;padding:.25rem .4rem;text-align:left;vertical-align:top}
 .legend i{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 1rem;vertical-align:-1px}
 code{font-size:.85rem}
+.warn{border-left:4px solid #d64545;background:#fdf0f0;padding:.5rem .8rem;margin:1rem 0}
+.badge{display:inline-block;background:#f7c948;color:#1f2933;border-radius:3px;
+padding:0 .35rem;font-size:.75rem;margin-left:.4rem}
+.tile.alarm{border-color:#d64545}.tile.alarm b{color:#d64545}
 """
 
 
@@ -79,7 +87,7 @@ def _distribution_chart(
         y = 2 + i * row_h
         pi, pm = intended.get(o, 0.0), model.get(o, 0.0)
         forbidden = bounds_max is not None and bounds_max.get(o, 1.0) <= 0.0
-        color = BAD if forbidden and pm > 0.05 else MODEL
+        color = BAD if (forbidden or o == UNCLASSIFIED) and pm > 0.05 else MODEL
         parts.append(
             f'<text x="{label_w - 6}" y="{y + 17}" text-anchor="end" font-size="11">'
             f"{escape(o)}</text>"
@@ -97,21 +105,59 @@ def _distribution_chart(
 
 def _tiles(d: Divergence) -> str:
     items = [
-        ("score", d.score, "1 − JS; 1 = as intended"),
-        ("KL", d.kl, "nats, P_model ‖ P_intended"),
-        ("JS", d.js, "bits"),
-        ("TV", d.tv, "total variation"),
-        ("violation", d.violation, "mass outside the bounds"),
+        ("score", _num(d.score), "1 − JS; 1 = as intended", False),
+        ("KL", _num(d.kl), "nats, P_model ‖ P_intended", False),
+        ("JS", _num(d.js), "bits", False),
+        ("TV", _num(d.tv), "total variation", False),
+        ("violation", _num(d.violation), "mass outside the bounds", False),
+        (
+            "unclassified",
+            "–" if d.unclassified is None else f"{d.unclassified:.0%}",
+            "answers that fit no outcome" if d.unclassified is not None else "not seen",
+            d.unclassified is not None and d.unclassified > ALARM,
+        ),
     ]
     return (
         '<div class="tiles">'
         + "".join(
-            f'<div class="tile"><span>{escape(k)}</span><b>{_num(v)}</b>'
+            f'<div class="tile{" alarm" if alarm else ""}"><span>{escape(k)}</span><b>{v}</b>'
             f"<span>{escape(note)}</span></div>"
-            for k, v, note in items
+            for k, v, note, alarm in items
         )
         + "</div>"
     )
+
+
+def _share(model: dict[str, float], unclassified: float | None) -> dict[str, float]:
+    """The model's distribution over all its responses: classified outcomes scaled by
+    (1 - u), and u itself."""
+    if unclassified is None:
+        return model
+    return {**{o: p * (1 - unclassified) for o, p in model.items()}, UNCLASSIFIED: unclassified}
+
+
+def _warnings(results: Results) -> str:
+    parts = []
+    u = results.overall.unclassified
+    if u is not None and u > ALARM:
+        parts.append(
+            f"<p class=warn><b>{u:.0%} of the model's responses fit no outcome</b> "
+            "(off-topic, incoherent or no answer). They count against the model as an "
+            "outcome no policy intends: a model that answers half its prompts with word "
+            "salad is at least 0.5 away in total variation.</p>"
+        )
+    if u is None:
+        parts.append(
+            "<p class=warn>This estimate scores the outcomes' exemplars (likelihood): it "
+            "cannot see answers that fit no outcome, and it is a proxy for what the model "
+            "generates. <code>--backend generate</code> measures what the model says.</p>"
+        )
+    if results.unreliable:
+        parts.append(
+            f"<p class=warn><b>{len(results.unreliable)} behaviors are unreliable</b>: "
+            f"{escape(', '.join(results.unreliable))}. Their cards say why.</p>"
+        )
+    return "".join(parts)
 
 
 def _divergence_section(title: str, rows: dict[str, Divergence], note: str) -> str:
@@ -133,7 +179,7 @@ def render_html(results: Results) -> str:
     run = results.run
     spec = results.spec
     overall = results.overall
-    behaviors = sorted(results.behaviors.items(), key=lambda kv: -(kv[1].kl or 0.0))
+    behaviors = sorted(results.behaviors.items(), key=lambda kv: -(kv[1].tv or 0.0))
     forbidden: dict[str, dict[str, float]] = {}
     for case in results.cases:
         entry = forbidden.setdefault(case.behavior, {})
@@ -141,13 +187,32 @@ def render_html(results: Results) -> str:
             entry[o] = max(entry.get(o, 0.0), bound.max)
     cards = []
     for name, b in behaviors:
-        outcomes = sorted(b.model)
+        model = _share(b.model, b.unclassified)
+        outcomes = [*sorted(b.model), *([UNCLASSIFIED] if b.unclassified is not None else [])]
+        badge = (
+            f'<span class=badge title="{escape("; ".join(b.unreliable))}">unreliable</span>'
+            if b.unreliable
+            else ""
+        )
+        why = f"<p>unreliable: {escape('; '.join(b.unreliable))}</p>" if b.unreliable else ""
+        agreement = ""
+        if b.agreement is not None:
+            a = b.agreement
+            interval = (
+                "" if a.interval is None else f" (95% {a.interval[0]:.2f}–{a.interval[1]:.2f})"
+            )
+            agreement = (
+                f"<p>{escape(a.backend)} estimate: TV {a.tv:.2f}{interval} from this one"
+                f"{' — they disagree' if a.disagree else ''}</p>"
+            )
         cards.append(
-            f'<div class="card"><h3>{escape(name)}</h3>'
+            f'<div class="card"><h3>{escape(name)}{badge}</h3>'
             f"<p>{escape(b.property)} · {b.cases} case{'s' * (b.cases != 1)} · "
             f"KL {_num(b.kl)} · JS {_num(b.js)} · TV {_num(b.tv)} · "
-            f"violation {_num(b.violation)}</p>"
-            f"{_distribution_chart(outcomes, b.intended, b.model, forbidden.get(name))}</div>"
+            f"violation {_num(b.violation)}"
+            f"{'' if b.unclassified is None else f' · unclassified {b.unclassified:.0%}'}</p>"
+            f"{why}{agreement}"
+            f"{_distribution_chart(outcomes, b.intended, model, forbidden.get(name))}</div>"
         )
     case_rows = "".join(
         "<tr>"
@@ -155,12 +220,14 @@ def render_html(results: Results) -> str:
         f"<td>{escape(', '.join(f'{k}={v}' for k, v in sorted(c.context.items())))}</td>"
         f"<td>{escape('  '.join(f'{o} {p:.2f}' for o, p in sorted(c.intended.items())))}</td>"
         f"<td>{escape('  '.join(f'{o} {p:.2f}' for o, p in sorted(c.model.items())))}</td>"
-        f"<td>{c.kl:.3f}</td><td>{c.violation:.3f}</td></tr>"
+        f"<td>{'–' if c.unclassified is None else f'{c.unclassified:.0%}'}</td>"
+        f"<td>{c.kl:.3f}</td><td>{c.tv:.3f}</td><td>{c.violation:.3f}</td></tr>"
         for c in sorted(results.cases, key=lambda c: (c.behavior, c.cell, c.id))
     )
     stakeholders: dict[str, Divergence] = dict(results.stakeholders)
     properties: dict[str, Divergence] = dict(results.properties)
     overhead = run.seconds.overhead
+    settings = " · ".join(f"{k} {v}" for k, v in run.options.items() if v is not None)
     return (
         "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
         f"<title>policykit eval — {escape(spec.project)}</title><style>{CSS}</style></head><body>"
@@ -172,6 +239,8 @@ def render_html(results: Results) -> str:
         f"{run.seconds.total:.1f} s (model {run.seconds.model:.1f} s"
         f"{'' if overhead is None else f', policykit overhead {overhead:.1%}'}) · "
         f"{escape(run.started)}</p>"
+        f"<p class=meta>{escape(settings)}</p>"
+        f"{_warnings(results)}"
         f"{_tiles(overall)}"
         "<p class=meta>Each number measures how far the model's distribution over a "
         "behavior's outcomes (P_model) is from what the stakeholders' policies intend "
@@ -188,13 +257,16 @@ def render_html(results: Results) -> str:
         + "<h2>By behavior</h2><p class=legend>"
         f'<i style="background:{INTENDED}"></i>intended'
         f'<i style="background:{MODEL}"></i>model'
-        f'<i style="background:{BAD}"></i>model, on a forbidden outcome'
-        " — sorted by KL, largest first</p>"
+        f'<i style="background:{BAD}"></i>model, on a forbidden outcome or unclassified'
+        " — sorted by total variation, largest first; the model's bars are shares of all "
+        "its responses</p>"
         f'<div class="grid">{"".join(cards)}</div>'
         "<h2>Cases</h2><details><summary>all evaluated cases</summary><table>"
-        "<tr><th>id</th><th>behavior</th><th>context</th><th>intended</th><th>model</th>"
-        f"<th>KL</th><th>violation</th></tr>{case_rows}</table></details>"
-        f"<p class=meta>{escape(results.metrics.aggregation)}. "
+        "<tr><th>id</th><th>behavior</th><th>context</th><th>intended</th>"
+        "<th>model (classified)</th><th>unclassified</th>"
+        f"<th>KL</th><th>TV</th><th>violation</th></tr>{case_rows}</table></details>"
+        f"<p class=meta>{escape(results.metrics.unclassified)}. "
+        f"{escape(results.metrics.aggregation)}. "
         f"Smoothing: ε = {results.metrics.epsilon:g}. "
         f"policykit {escape(results.policykit_version)}.</p>"
         "</body></html>\n"

@@ -1,4 +1,4 @@
-"""The ``responses`` backend: classify responses that were generated elsewhere.
+"""The ``responses`` backend: judge responses that were generated elsewhere.
 
 Any system can be measured, API-only models included: generate a response (or
 several) for each case of ``policykit export SPEC --to jsonl``, write one JSON object
@@ -10,33 +10,20 @@ is not among the evaluated cases are ignored (and counted).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from policykit.evaluate.backend import Estimate, EvalOptions, Progress
+from policykit.evaluate.backend import Estimate, EvalOptions, Progress, judge_for
 from policykit.evaluate.cases import Case
-from policykit.evaluate.classifier import EmbeddingClassifier, minilm_embedder
-from policykit.evaluate.errors import EvalError
+from policykit.evaluate.errors import EvalError, jsonl_objects
+from policykit.evaluate.judges import Judge, questions
 from policykit.evaluate.sampling import summarize
 
 
 def read_responses(path: Path) -> dict[str, list[str]]:
     """Case id -> responses, in file order; EvalError with file:line on a bad line."""
     out: dict[str, list[str]] = {}
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvalError(f"{path}: cannot read responses: {exc}") from exc
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise EvalError(f"{path}:{number}:{exc.colno}: not JSON: {exc.msg}") from None
-        if not isinstance(record, dict):
-            raise EvalError(f"{path}:{number}: expected a JSON object with id and response")
+    for number, record in jsonl_objects(path, "responses", "id and response"):
         case_id, response = record.get("id"), record.get("response")
         if not isinstance(case_id, str) or not isinstance(response, str):
             raise EvalError(
@@ -54,13 +41,13 @@ class ResponsesBackend:
     def __init__(
         self,
         responses: dict[str, list[str]],
-        classifier: EmbeddingClassifier,
+        judge: Judge,
         *,
         source: str,
         seed: int = 0,
     ) -> None:
         self.responses = responses
-        self.classifier = classifier
+        self.judge = judge
         self.model_name = source
         self.seed = seed
         self.missing = 0
@@ -68,22 +55,33 @@ class ResponsesBackend:
 
     @property
     def model_seconds(self) -> float:
-        return self.classifier.model_seconds
+        return self.judge.model_seconds
+
+    def settings(self) -> dict[str, str | int | float | bool | None]:
+        return {
+            "judge": self.judge.name,
+            **{f"judge_{k}": v for k, v in self.judge.describe().items()},
+        }
 
     def estimate(self, cases: Sequence[Case], progress: Progress) -> list[Estimate]:
         ids = {c.id for c in cases}
         self.ignored = sum(len(v) for k, v in self.responses.items() if k not in ids)
+        answered = [c for c in cases if self.responses.get(c.id)]
+        self.missing = len(cases) - len(answered)
+        progress(self.missing)
         estimates = []
-        self.missing = 0
-        for case in cases:
-            texts = self.responses.get(case.id)
-            if not texts:
-                self.missing += 1
-            else:
-                labeled = self.classifier.classify(case, texts)
-                model, summary = summarize(case, labeled, seed=self.seed)
-                estimates.append(Estimate(case=case.id, model=model, sample=summary))
-            progress(1)
+        # judged a few hundred responses at a time: the judge batches its model calls
+        for start in range(0, len(answered), 64):
+            chunk = answered[start : start + 64]
+            asked = [q for c in chunk for q in questions(c, self.responses[c.id])]
+            verdicts = iter(self.judge.judge(asked))
+            for case in chunk:
+                judged = [next(verdicts) for _ in self.responses[case.id]]
+                model, share, summary = summarize(case, judged, seed=self.seed)
+                estimates.append(
+                    Estimate(case=case.id, model=model, unclassified=share, sample=summary)
+                )
+            progress(len(chunk))
         return estimates
 
 
@@ -92,5 +90,6 @@ def create(options: EvalOptions) -> ResponsesBackend:
         raise EvalError("the responses backend needs --responses FILE (JSONL of id, response)")
     responses = read_responses(options.responses)
     device = "cpu" if options.device == "auto" else options.device
-    classifier = EmbeddingClassifier(minilm_embedder(options.classifier, device), options.threshold)
-    return ResponsesBackend(responses, classifier, source=str(options.responses), seed=options.seed)
+    return ResponsesBackend(
+        responses, judge_for(options, device), source=str(options.responses), seed=options.seed
+    )

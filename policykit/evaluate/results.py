@@ -1,4 +1,4 @@
-"""The evaluation results artifact (``policykit.results/v1``) and its JSON Schema.
+"""The evaluation results artifact (``policykit.results/v2``) and its JSON Schema.
 
 ``results.json`` is what ``policykit eval`` emits, so like the spec it is a versioned
 artifact with a committed schema (``policykit/schemas/results.schema.json``), checked
@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-RESULTS_VERSION = "policykit.results/v1"
+RESULTS_VERSION = "policykit.results/v2"
 
 
 class _Out(BaseModel):
@@ -23,11 +23,15 @@ class _Out(BaseModel):
 
 class Divergence(_Out):
     kl: float | None
-    """KL(P_model || P_intended) in nats, both ε-smoothed; weighted mean."""
+    """KL(P_model || P_intended) in nats, both ε-smoothed, over the outcomes and the
+    unclassified share; weighted mean."""
     js: float | None
     """Jensen–Shannon divergence in bits; weighted mean."""
     tv: float | None
     """Total variation distance; weighted mean."""
+    unclassified: float | None
+    """Share of responses that fit no outcome, weighted mean; null where the estimator
+    cannot see it (likelihood)."""
     violation: float | None
     """Hard-violation mass: probability that must move to satisfy the bounds."""
     score: float | None
@@ -36,12 +40,31 @@ class Divergence(_Out):
     weight: float
 
 
+class AgreementOut(_Out):
+    backend: str
+    """The other estimator."""
+    model: dict[str, float]
+    """Its P_model over the outcomes, averaged like ``model``."""
+    tv: float
+    """Mean total variation between the two estimates over the behavior's cases."""
+    interval: list[float] | None
+    """95% bootstrap interval [lo, hi] of ``tv`` over the sampled responses."""
+    noise: float | None
+    """95th percentile of the distance that sampling noise alone produces."""
+    disagree: bool
+
+
 class BehaviorResult(Divergence):
     property: str
     intended: dict[str, float]
     """P_intended over the outcomes, averaged over the evaluated cases (case weights)."""
     model: dict[str, float]
-    """P_model over the outcomes, averaged the same way."""
+    """P_model over the outcomes among classified responses, averaged the same way."""
+    unreliable: list[str]
+    """Why this behavior's estimate should not be trusted; empty when no reason was
+    found (too few classified responses, high abstention, estimators that disagree)."""
+    agreement: AgreementOut | None = None
+    """With --compare: how close the other estimator's estimate is."""
 
 
 class StakeholderResult(Divergence):
@@ -67,14 +90,18 @@ class ResponseOut(_Out):
     text: str
     label: str
     """An outcome, or unclassified."""
-    similarity: float
+    confidence: float
+    """The judge's confidence in the label (its probability, where it has one)."""
 
 
 class SampleOut(_Out):
     counts: dict[str, int]
     """Responses per outcome, and unclassified."""
     interval: dict[str, list[float]]
-    """95% bootstrap interval [lo, hi] of each outcome's probability."""
+    """95% bootstrap interval [lo, hi] of each outcome's probability among classified
+    responses."""
+    unclassified_interval: list[float]
+    """95% bootstrap interval [lo, hi] of the unclassified share."""
     kl_interval: list[float]
     """95% bootstrap interval [lo, hi] of the case's KL."""
     responses: list[ResponseOut]
@@ -92,7 +119,9 @@ class CaseResult(_Out):
     intended: dict[str, float]
     bounds: dict[str, BoundOut]
     model: dict[str, float]
-    """The backend's estimate of P_model over the outcomes."""
+    """The backend's estimate of P_model over the outcomes, among classified responses."""
+    unclassified: float | None
+    """Share of responses that fit no outcome (null: the estimator cannot see it)."""
     kl: float
     js: float
     tv: float
@@ -104,6 +133,8 @@ class CaseResult(_Out):
     """Likelihood mode: each exemplar's log-likelihood, in the spec's exemplar order."""
     sample: SampleOut | None = None
     """Sampling modes: what was generated or read, and how it was classified."""
+    compared: dict[str, float] | None = None
+    """With --compare: the other estimator's P_model over the outcomes."""
 
 
 class Seconds(_Out):
@@ -119,6 +150,8 @@ class Seconds(_Out):
 
 class RunInfo(_Out):
     backend: str
+    compare: str | None
+    """The second estimator run on the same cases (--compare), if any."""
     model: str
     device: str
     seed: int
@@ -131,6 +164,8 @@ class RunInfo(_Out):
     started: str
     """UTC start time, ISO 8601."""
     seconds: Seconds
+    generated_tokens: int | None
+    """Tokens generated (generate backend)."""
 
 
 class SpecRef(_Out):
@@ -147,10 +182,11 @@ class MetricsDoc(_Out):
     tv: str
     violation: str
     aggregation: str
+    unclassified: str
 
 
 class Results(_Out):
-    apiVersion: Literal["policykit.results/v1"]
+    apiVersion: Literal["policykit.results/v2"]
     policykit_version: str
     spec: SpecRef
     run: RunInfo
@@ -163,6 +199,8 @@ class Results(_Out):
     cases: list[CaseResult]
     missing: int
     """Cases the backend could not estimate (no response for them, say)."""
+    unreliable: list[str]
+    """Behaviors whose estimate is marked unreliable (see each one's reasons)."""
 
 
 def finite(x: float | None) -> float | None:

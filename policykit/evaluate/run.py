@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from policykit import __version__
+from policykit.evaluate import reliability
 from policykit.evaluate.backend import Backend, Estimate, EvalOptions, Progress
 from policykit.evaluate.cases import Case
 from policykit.evaluate.errors import EvalError
+from policykit.evaluate.judges.base import UNCLASSIFIED
 from policykit.evaluate.metrics import (
     EPSILON,
     Aggregate,
@@ -25,6 +27,7 @@ from policykit.evaluate.metrics import (
 )
 from policykit.evaluate.results import (
     RESULTS_VERSION,
+    AgreementOut,
     BehaviorResult,
     BoundOut,
     CaseResult,
@@ -40,7 +43,6 @@ from policykit.evaluate.results import (
     StakeholderResult,
     finite,
 )
-from policykit.evaluate.sampling import UNCLASSIFIED
 
 METRICS_DOC = MetricsDoc(
     epsilon=EPSILON,
@@ -57,6 +59,12 @@ METRICS_DOC = MetricsDoc(
         "stakeholder's mean weighs each case by its weight times the stakeholder's rules "
         "covering it; score = 1 - js"
     ),
+    unclassified=(
+        "where responses are seen (generate, responses), the share u that fits no outcome "
+        "is one more outcome that no policy intends: KL, JS and TV compare "
+        "((1 - u) P_model, u) with (P_intended, 0), and bounds apply to (1 - u) P_model; "
+        "likelihood cannot see it (null), and its divergences are over the outcomes alone"
+    ),
 )
 
 
@@ -68,6 +76,8 @@ class RunSettings:
     spec_path: str
     limit: int | None = None
     max_cases_per_behavior: int | None = None
+    compare: str | None = None
+    """The second estimator's name (--compare)."""
 
 
 def evaluate(
@@ -78,33 +88,38 @@ def evaluate(
     options: EvalOptions,
     settings: RunSettings,
     progress: Progress | None = None,
+    compare: Backend | None = None,
 ) -> Results:
     """Estimate P_model with ``backend`` on ``cases`` and measure it against the
-    intended distributions."""
+    intended distributions; with ``compare``, run that estimator on the same cases too
+    and report how far the two agree."""
     if not cases:
         raise EvalError("no cases to evaluate (check --limit and the spec's behaviors)")
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.perf_counter()
-    model_before = backend.model_seconds
-    estimates = backend.estimate(cases, progress or (lambda n: None))
+    report = progress or (lambda n: None)
+    model_before = backend.model_seconds + (compare.model_seconds if compare else 0.0)
+    kept = _estimates(backend, cases, report)
+    other: dict[str, Estimate] = {}
+    if compare is not None:
+        other = {e.case: e for e in _estimates(compare, cases, report)}
     by_id = {c.id: c for c in cases}
-    scored: list[Scored] = []
-    kept: list[Estimate] = []
-    for est in estimates:
-        case = by_id.get(est.case)
-        if case is None:
-            raise EvalError(f"backend {backend.name!r} returned an unknown case {est.case!r}")
-        _check_distribution(backend.name, case, est)
-        scored.append(
-            Scored(case=case, model=dict(est.model), metrics=case_metrics(case, est.model))
+    scored = [
+        Scored(
+            case=by_id[e.case],
+            model=dict(e.model),
+            metrics=case_metrics(by_id[e.case], e.model, e.unclassified),
         )
-        kept.append(est)
-    if not scored:
-        raise EvalError(f"backend {backend.name!r} estimated none of the {len(cases)} cases")
-    results = _results(spec_project, spec_hash, scored, kept, backend, options, settings)
+        for e in kept
+    ]
+    results = _results(spec_project, spec_hash, scored, kept, other, backend, options, settings)
     elapsed = time.perf_counter() - started
-    model_seconds = backend.model_seconds - model_before
-    load = float(getattr(backend, "load_seconds", 0.0) or 0.0)
+    model_seconds = (
+        backend.model_seconds - model_before + (compare.model_seconds if compare else 0.0)
+    )
+    load = float(getattr(backend, "load_seconds", 0.0) or 0.0) + float(
+        getattr(compare, "load_seconds", 0.0) or 0.0
+    )
     overhead = (elapsed - model_seconds) / model_seconds if model_seconds > 0 else None
     seconds = Seconds(
         total=round(elapsed + load, 3),
@@ -114,6 +129,20 @@ def evaluate(
     )
     run = results.run.model_copy(update={"started": started_at, "seconds": seconds})
     return results.model_copy(update={"run": run, "missing": len(cases) - len(scored)})
+
+
+def _estimates(backend: Backend, cases: Sequence[Case], progress: Progress) -> list[Estimate]:
+    """The backend's estimates, checked: known cases, full distributions."""
+    by_id = {c.id: c for c in cases}
+    estimates = backend.estimate(cases, progress)
+    for est in estimates:
+        case = by_id.get(est.case)
+        if case is None:
+            raise EvalError(f"backend {backend.name!r} returned an unknown case {est.case!r}")
+        _check_distribution(backend.name, case, est)
+    if not estimates:
+        raise EvalError(f"backend {backend.name!r} estimated none of the {len(cases)} cases")
+    return estimates
 
 
 def _check_distribution(name: str, case: Case, est: Estimate) -> None:
@@ -126,6 +155,10 @@ def _check_distribution(name: str, case: Case, est: Estimate) -> None:
     total = math.fsum(est.model.values())
     if not math.isclose(total, 1.0, abs_tol=1e-6) or any(p < 0 for p in est.model.values()):
         raise EvalError(f"backend {name!r} gave case {case.id} a distribution summing to {total}")
+    if est.unclassified is not None and not 0.0 <= est.unclassified <= 1.0:
+        raise EvalError(
+            f"backend {name!r} gave case {case.id} an unclassified share outside [0, 1]"
+        )
 
 
 def _divergence(a: Aggregate) -> dict[str, float | int | None]:
@@ -135,6 +168,7 @@ def _divergence(a: Aggregate) -> dict[str, float | int | None]:
         "tv": finite(a.tv),
         "violation": finite(a.violation),
         "score": finite(a.score),
+        "unclassified": None if a.unclassified is None else finite(a.unclassified),
         "cases": a.cases,
         "weight": round(a.weight, 12),
     }
@@ -145,6 +179,7 @@ def _results(
     spec_hash: str,
     scored: Sequence[Scored],
     estimates: Sequence[Estimate],
+    other: Mapping[str, Estimate],
     backend: Backend,
     options: EvalOptions,
     settings: RunSettings,
@@ -153,14 +188,41 @@ def _results(
     weights = case_weights(scored)
     behaviors = {}
     for name, agg in aggregates.behaviors.items():
-        picked = [(w, s) for w, s in zip(weights, scored, strict=True) if s.case.behavior == name]
-        ws = [w for w, _ in picked]
-        ss = [s for _, s in picked]
+        picked = [
+            (w, s, e)
+            for w, s, e in zip(weights, scored, estimates, strict=True)
+            if s.case.behavior == name
+        ]
+        ws = [w for w, _, _ in picked]
+        ss = [s for _, s, _ in picked]
+        es = [e for _, _, e in picked]
+        agreement = None
+        agreed = None
+        if other and all(e.case in other for e in es):
+            compared = [other[e.case] for e in es]
+            agreed = reliability.agreement([s.case for s in ss], es, compared)
+            agreement = AgreementOut(
+                backend=settings.compare or "",
+                model=mean_distribution(
+                    [
+                        Scored(s.case, dict(c.model), s.metrics)
+                        for s, c in zip(ss, compared, strict=True)
+                    ],
+                    ws,
+                    "model",
+                ),
+                tv=agreed.tv,
+                interval=list(agreed.interval) if agreed.interval else None,
+                noise=agreed.noise,
+                disagree=agreed.disagree,
+            )
         behaviors[name] = BehaviorResult(
             **_divergence(agg),
             property=ss[0].case.property,
             intended=mean_distribution(ss, ws, "intended"),
             model=mean_distribution(ss, ws, "model"),
+            unreliable=list(reliability.reasons(es, agreed)),
+            agreement=agreement,
         )
     stakeholders = {
         name: StakeholderResult(
@@ -170,27 +232,22 @@ def _results(
         )
         for name, agg in aggregates.stakeholders.items()
     }
-    cases = [_case_result(s, w, e) for s, w, e in zip(scored, weights, estimates, strict=True)]
+    cases = [
+        _case_result(s, w, e, other.get(e.case))
+        for s, w, e in zip(scored, weights, estimates, strict=True)
+    ]
     run_options: dict[str, str | int | float | bool | None] = {}
-    if backend.name == "likelihood":
-        run_options.update(
-            prompt=getattr(backend, "prompt_format", options.prompt), normalize=options.normalize
-        )
-    elif backend.name in ("generate", "responses"):
-        run_options.update(threshold=options.threshold, classifier=options.classifier or "bundled")
-        if backend.name == "generate":
-            run_options.update(
-                samples=options.samples,
-                temperature=options.temperature,
-                max_new_tokens=options.max_new_tokens,
-                prompt=getattr(backend, "prompt_format", options.prompt),
-            )
+    describe = getattr(backend, "settings", None)
+    if callable(describe):
+        run_options.update(describe())
+    generated = getattr(backend, "generated_tokens", None)
     return Results(
         apiVersion=RESULTS_VERSION,
         policykit_version=__version__,
         spec=SpecRef(project=project, inputs_hash=spec_hash, path=settings.spec_path),
         run=RunInfo(
             backend=settings.backend,
+            compare=settings.compare,
             model=backend.model_name,
             device=backend.device,
             seed=options.seed,
@@ -200,6 +257,7 @@ def _results(
             options=run_options,
             started="",
             seconds=Seconds(total=0.0, load=0.0, model=0.0, overhead=None),
+            generated_tokens=generated if isinstance(generated, int) else None,
         ),
         metrics=METRICS_DOC,
         overall=Divergence(**_divergence(aggregates.overall)),
@@ -208,19 +266,21 @@ def _results(
         behaviors=behaviors,
         cases=cases,
         missing=0,
+        unreliable=sorted(b for b, r in behaviors.items() if r.unreliable),
     )
 
 
-def _case_result(s: Scored, weight: float, est: Estimate) -> CaseResult:
+def _case_result(s: Scored, weight: float, est: Estimate, other: Estimate | None) -> CaseResult:
     c = s.case
     sample = None
     if est.sample is not None:
         sample = SampleOut(
             counts=dict(est.sample.counts),
             interval={o: [lo, hi] for o, (lo, hi) in est.sample.interval.items()},
+            unclassified_interval=list(est.sample.unclassified_interval),
             kl_interval=list(est.sample.kl_interval),
             responses=[
-                ResponseOut(text=r.text, label=r.label, similarity=round(r.similarity, 6))
+                ResponseOut(text=r.text, label=r.label, confidence=round(r.confidence, 6))
                 for r in est.sample.responses
             ],
         )
@@ -235,6 +295,7 @@ def _case_result(s: Scored, weight: float, est: Estimate) -> CaseResult:
         intended=dict(c.intended),
         bounds={o: BoundOut(min=lo, max=hi) for o, (lo, hi) in c.bounds.items()},
         model=dict(s.model),
+        unclassified=est.unclassified,
         kl=s.metrics.kl,
         js=s.metrics.js,
         tv=s.metrics.tv,
@@ -249,6 +310,7 @@ def _case_result(s: Scored, weight: float, est: Estimate) -> CaseResult:
             else None
         ),
         sample=sample,
+        compared=dict(other.model) if other is not None else None,
     )
 
 

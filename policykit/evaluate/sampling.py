@@ -1,69 +1,81 @@
-"""``P_model`` from classified responses (generate and responses backends).
+"""``P_model`` from judged responses (generate and responses backends).
 
-Each response is labeled with one outcome, or ``unclassified`` when it is not similar
-enough to any. ``P_model`` is the add-α smoothed distribution of the classified
-responses, ``(n_o + α) / (N + α K)`` with α = 0.5 (Jeffreys): with few samples an
-outcome never seen still gets some mass, so KL stays finite and honest about the
-sample size; with no classified response at all it is uniform. The share of
-unclassified responses is reported next to it, never spread over the outcomes.
+Each response is judged to be one of the behavior's outcomes, or ``unclassified``
+(off-topic, incoherent, no answer). Two numbers come out of a case's responses:
 
-The 95% intervals come from a seeded bootstrap: the labels are resampled with
-replacement 1,000 times and the same estimate computed on each resample.
+- ``unclassified``: the share of responses that fit no outcome;
+- ``model``: the distribution over the outcomes of the classified responses, the
+  empirical frequencies ``n_o / N_classified`` (uniform when no response was
+  classified, with ``unclassified`` = 1).
+
+The unclassified share is never spread over the outcomes: the divergences treat it as
+one more outcome that no policy intends (see :mod:`policykit.evaluate.metrics`).
+
+The 95% intervals come from a seeded bootstrap: the judged labels are resampled with
+replacement 1,000 times and the same estimates computed on each resample.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from policykit.evaluate.backend import Classified, SampleSummary
+from policykit.evaluate.backend import SampleSummary
 from policykit.evaluate.cases import Case
-from policykit.resolve.distributions import kl
+from policykit.evaluate.judges.base import UNCLASSIFIED, Judged
+from policykit.evaluate.metrics import case_metrics
 
-UNCLASSIFIED = "unclassified"
-ALPHA = 0.5
 BOOTSTRAP = 1000
 
 
-def smoothed(counts: Sequence[float], alpha: float = ALPHA) -> list[float]:
-    total = float(sum(counts)) + alpha * len(counts)
-    return [(c + alpha) / total for c in counts]
+def distribution(counts: np.ndarray) -> np.ndarray:
+    """Rows of counts over the outcomes -> rows of frequencies (uniform where a row is
+    all zeros)."""
+    totals = counts.sum(axis=-1, keepdims=True)
+    uniform = np.full(counts.shape, 1.0 / counts.shape[-1])
+    return np.where(totals > 0, counts / np.maximum(totals, 1), uniform)
 
 
 def summarize(
-    case: Case, responses: Sequence[Classified], seed: int = 0
-) -> tuple[dict[str, float], SampleSummary]:
-    """(P_model over the case's outcomes, counts and bootstrap intervals)."""
+    case: Case, responses: Sequence[Judged], seed: int = 0
+) -> tuple[dict[str, float], float, SampleSummary]:
+    """(P_model over the case's outcomes, the unclassified share, counts and bootstrap
+    intervals)."""
     outcomes = case.outcome_ids
     labels = [r.label for r in responses]
     counter = Counter(labels)
-    counts = [counter.get(o, 0) for o in outcomes]
-    model = dict(zip(outcomes, smoothed(counts), strict=True))
-    intended = [case.intended[o] for o in outcomes]
-    codes = np.array([outcomes.index(x) if x in outcomes else -1 for x in labels], dtype=int)
+    counts = np.array([counter.get(o, 0) for o in outcomes], dtype=float)
+    model = dict(zip(outcomes, distribution(counts).tolist(), strict=True))
+    share = counter[UNCLASSIFIED] / len(labels) if labels else 1.0
+    index = {o: k for k, o in enumerate(outcomes)}
+    codes = np.array([index.get(x, len(outcomes)) for x in labels], dtype=int)
     rng = np.random.default_rng(seed)
     if len(codes):
         draws = codes[rng.integers(0, len(codes), size=(BOOTSTRAP, len(codes)))]
-        per = np.stack([(draws == k).sum(axis=1) for k in range(len(outcomes))], axis=1)
-        probs = (per + ALPHA) / (per.sum(axis=1, keepdims=True) + ALPHA * len(outcomes))
+        per = np.stack([(draws == k).sum(axis=1) for k in range(len(outcomes) + 1)], axis=1)
+        probs = distribution(per[:, :-1].astype(float))
+        shares = per[:, -1] / len(codes)
     else:
         probs = np.full((1, len(outcomes)), 1.0 / len(outcomes))
-    kls = np.array([kl(list(row), intended) for row in probs])
+        shares = np.ones(1)
+    kls = np.array(
+        [
+            case_metrics(case, dict(zip(outcomes, row.tolist(), strict=True)), float(u)).kl
+            for row, u in zip(probs, shares, strict=True)
+        ]
+    )
     lo, hi = np.percentile(probs, [2.5, 97.5], axis=0)
     summary = SampleSummary(
         counts={**{o: counter.get(o, 0) for o in outcomes}, UNCLASSIFIED: counter[UNCLASSIFIED]},
         interval={o: (float(lo[k]), float(hi[k])) for k, o in enumerate(outcomes)},
+        unclassified_interval=(
+            float(np.percentile(shares, 2.5)),
+            float(np.percentile(shares, 97.5)),
+        ),
         kl_interval=(float(np.percentile(kls, 2.5)), float(np.percentile(kls, 97.5))),
         responses=tuple(responses),
+        draws=probs,
     )
-    return model, summary
-
-
-def classify_scores(similarities: Mapping[str, float], threshold: float) -> tuple[str, float]:
-    """The outcome with the highest similarity, or ``unclassified`` below the
-    threshold; ties go to the first outcome by id."""
-    best = max(sorted(similarities), key=lambda o: similarities[o])
-    score = similarities[best]
-    return (best if score >= threshold else UNCLASSIFIED), score
+    return model, share, summary

@@ -409,8 +409,9 @@ def js_divergence(p: Vector, q: Vector) -> float:
     total = 0.0
     for a, b in zip(p, q, strict=True):
         m = (a + b) / 2
-        if a > 0:
+        # m underflows to 0 only when a and b are subnormal: their terms are ~1e-323
+        if a > 0 and m > 0:
             total += a * math.log2(a / m)
-        if b > 0:
+        if b > 0 and m > 0:
             total += b * math.log2(b / m)
     return max(total / 2, 0.0)

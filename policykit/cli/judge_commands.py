@@ -1,0 +1,178 @@
+"""``policykit judge-check``: argument parsing and rendering for measuring judges."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from policykit.evaluate.judges.check import CheckReport
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+@click.command("judge-check")
+@click.argument(
+    "labels", metavar="LABELS.jsonl", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--spec",
+    "specs",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A compiled spec whose behaviors the labels name (repeatable).",
+)
+@click.option(
+    "--catalog",
+    "catalogs",
+    multiple=True,
+    help="A catalog file or std: entry whose behaviors the labels name (repeatable; "
+    "default without --spec: std:core/catalog.yaml).",
+)
+@click.option(
+    "--judge",
+    "judges",
+    multiple=True,
+    help="The judge to measure (repeatable; default: stance). See the list below.",
+)
+@click.option("--judge-model", help="--judge model: the grader (a model folder or .gguf file).")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0), help="Judge confidence floor.")
+@click.option("--embedder", help="Sentence-embedding model folder (default: the bundled MiniLM).")
+@click.option("--device", default="cpu", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Also write JSON here."
+)
+@click.option(
+    "--errors",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="text: list this many disagreements per judge.",
+)
+def judge_check_command(
+    labels: Path,
+    specs: tuple[Path, ...],
+    catalogs: tuple[str, ...],
+    judges: tuple[str, ...],
+    judge_model: str | None,
+    threshold: float | None,
+    embedder: str | None,
+    device: str,
+    seed: int,
+    fmt: str,
+    output: Path | None,
+    errors: int,
+) -> int:
+    """Measure judges on labelled responses: per-class precision, recall and F1,
+    macro-F1, Cohen's kappa, the confusion matrix, abstention and refuse-vs-comply
+    accuracy.
+
+    LABELS.jsonl has one {"behavior", "prompt", "response", "label"} object per line;
+    label is an outcome id of the behavior or "unclassified". Exit status: 0 done, 1
+    the check could not run, 2 usage error.
+    """
+    from rich.markup import escape
+
+    from policykit.evaluate.errors import EvalError
+    from policykit.evaluate.judges import JudgeOptions, get_judge, judge_names
+    from policykit.evaluate.judges.check import (
+        catalog_outcomes,
+        check,
+        read_labels,
+        spec_outcomes,
+    )
+    from policykit.output import write_atomic
+
+    err = _console(err=True)
+    names = judges or ("stance",)
+    try:
+        outcomes = {}
+        for name in catalogs or (() if specs else ("std:core/catalog.yaml",)):
+            outcomes.update(catalog_outcomes(name))
+        for path in specs:
+            outcomes.update(spec_outcomes(path))
+        gold = read_labels(labels, outcomes)
+        reports = []
+        for name in names:
+            factory = get_judge(name)
+            with err.status(f"loading the {name} judge…"):
+                judge = factory(
+                    JudgeOptions(
+                        device=device,
+                        embedder=embedder,
+                        threshold=threshold,
+                        model=judge_model,
+                        seed=seed,
+                    )
+                )
+            with err.status(f"judging {len(gold)} responses with {name}…"):
+                report, _ = check(judge, gold)
+            reports.append(report)
+    except EvalError as exc:
+        err.print(f"[bold red]error[/]: {escape(str(exc))}")
+        if "unknown judge" in str(exc):
+            err.print(f"the judges are {', '.join(judge_names())}")
+        return EXIT_FAILED
+    data = {"labels": str(labels), "reports": [r.as_json() for r in reports]}
+    if output is not None:
+        write_atomic(output, json.dumps(data, indent=1) + "\n")
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=1))
+    else:
+        console = _console()
+        for report in reports:
+            _render(console, report, errors)
+    return EXIT_OK
+
+
+def _console(err: bool = False) -> Console:
+    from rich.console import Console
+
+    console = Console(stderr=err, soft_wrap=True, highlight=False, emoji=False)
+    if not console.is_terminal:
+        console.width = max(console.width, 120)
+    return console
+
+
+def _render(console: Console, r: CheckReport, errors: int) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    rvc = (
+        "–"
+        if r.refuse_vs_comply is None
+        else f"{r.refuse_vs_comply:.3f} ({r.refuse_vs_comply_n} responses)"
+    )
+    console.print(
+        f"[bold]{escape(r.judge)}[/] on {r.total} responses: accuracy {r.accuracy:.3f}, "
+        f"macro-F1 {r.macro_f1:.3f}, Cohen's κ {r.kappa:.3f}, refuse-vs-comply {rvc}, "
+        f"abstained {r.abstention:.1%} (gold unclassified {r.gold_unclassified:.1%}), "
+        f"{r.total / r.seconds if r.seconds > 0 else float('inf'):.0f} responses/s in the model"
+    )
+    table = Table(title="per class", title_justify="left")
+    for column in ("class", "precision", "recall", "F1", "support"):
+        table.add_column(column, justify="left" if column == "class" else "right")
+    for name, c in r.classes.items():
+        table.add_row(
+            escape(name), f"{c.precision:.3f}", f"{c.recall:.3f}", f"{c.f1:.3f}", str(c.support)
+        )
+    console.print(table)
+    confusion = Table(title="confusion (rows: gold, columns: judged)", title_justify="left")
+    confusion.add_column("")
+    for name in r.labels:
+        confusion.add_column(escape(name[:10]), justify="right")
+    for name, row in zip(r.labels, r.confusion, strict=True):
+        if any(row):
+            confusion.add_row(escape(name), *(str(x) if x else "·" for x in row))
+    console.print(confusion)
+    if errors and r.errors:
+        console.print(f"first {min(errors, len(r.errors))} of {len(r.errors)} disagreements:")
+        for case_id, gold, judged in r.errors[:errors]:
+            console.print(f"  {escape(case_id)}: gold {escape(gold)}, judged {escape(judged)}")
