@@ -19,7 +19,8 @@ from policykit.analyze.pairs import PairFinding, behavior_findings
 from policykit.analyze.relations import declared_conflicts, empty_scopes, refines_cycles
 from policykit.analyze.shadow import duplicates
 from policykit.diagnostics import Diagnostic, Related, Severity
-from policykit.graph.objective import ObjectiveGraph, RuleRef, js_divergence
+from policykit.graph.numbers import js_divergence
+from policykit.graph.objective import ObjectiveGraph, RuleRef
 from policykit.graph.scope import Masks, intersect
 
 __all__ = ["PairFinding", "analyze", "emit", "find_pairs", "pair_codes"]

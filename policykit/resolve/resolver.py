@@ -29,16 +29,16 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from policykit.analyze.bounds import compatible, inside
-from policykit.analyze.context import Adjustment, Context
 from policykit.codes import Code, diag, register
 from policykit.diagnostics import Diagnostic, Related, Severity
+from policykit.graph.numbers import Vector, bits, compatible, feasible, inside, meet
 from policykit.graph.objective import ObjectiveGraph, RuleRef
+from policykit.graph.permissions import Adjustment, Permissions
 from policykit.graph.scope import Masks, is_empty
-from policykit.resolve.distributions import Vector, feasible, kl, project
+from policykit.resolve.distributions import kl, project
 from policykit.resolve.strategies import STRATEGIES, Target
 
 register(
@@ -117,13 +117,6 @@ class Resolution:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-def _bits(x: int) -> Iterator[int]:
-    while x:
-        low = x & -x
-        yield low.bit_length() - 1
-        x ^= low
-
-
 def partition(
     graph: ObjectiveGraph, refs: Sequence[RuleRef]
 ) -> tuple[list[int], list[list[int]], list[list[int]]]:
@@ -171,7 +164,7 @@ def stakeholder_targets(soft: Sequence[RuleRef]) -> list[Target]:
 
 
 class _CellResolver:
-    def __init__(self, graph: ObjectiveGraph, ctx: Context, behavior: str) -> None:
+    def __init__(self, graph: ObjectiveGraph, ctx: Permissions, behavior: str) -> None:
         self.graph = graph
         self.ctx = ctx
         self.behavior = graph.behavior(behavior)
@@ -192,8 +185,7 @@ class _CellResolver:
         adjusted: list[Adjusted] = []
         lo, hi = self.full
         for r in hard:
-            lo = tuple(max(x, y) for x, y in zip(lo, r.lo, strict=True))
-            hi = tuple(min(x, y) for x, y in zip(hi, r.hi, strict=True))
+            lo, hi = meet(lo, hi, r.lo, r.hi)
         if feasible(lo, hi):
             # the common case: everything holds together, nothing is overridden
             return lo, hi, list(hard), overridden, adjusted, None
@@ -201,9 +193,8 @@ class _CellResolver:
 
         def meet_all() -> tuple[Vector, Vector]:
             a, b = self.full
-            for bounds in effective.values():
-                a = tuple(max(x, y) for x, y in zip(a, bounds[0], strict=True))
-                b = tuple(min(x, y) for x, y in zip(b, bounds[1], strict=True))
+            for b_lo, b_hi in effective.values():
+                a, b = meet(a, b, b_lo, b_hi)
             return a, b
 
         ordered = sorted(hard, key=lambda r: (-r.rank, r.stakeholder, r.id))
@@ -211,8 +202,7 @@ class _CellResolver:
             members = list(group)
             g_lo, g_hi = self.full
             for r in members:
-                g_lo = tuple(max(x, y) for x, y in zip(g_lo, r.lo, strict=True))
-                g_hi = tuple(min(x, y) for x, y in zip(g_hi, r.hi, strict=True))
+                g_lo, g_hi = meet(g_lo, g_hi, r.lo, r.hi)
             if not feasible(g_lo, g_hi):
                 ids = ", ".join(repr(r.id) for r in members)
                 return (
@@ -224,8 +214,7 @@ class _CellResolver:
                     (f"hard rules of rank {rank} cannot all hold: {ids}"),
                 )
             for r in members:
-                t_lo = tuple(max(x, y) for x, y in zip(lo, r.lo, strict=True))
-                t_hi = tuple(min(x, y) for x, y in zip(hi, r.hi, strict=True))
+                t_lo, t_hi = meet(lo, hi, r.lo, r.hi)
                 if feasible(t_lo, t_hi):
                     lo, hi = t_lo, t_hi
                     effective[r.id] = (r.lo, r.hi)
@@ -311,7 +300,7 @@ class _CellResolver:
 
 def resolve(graph: ObjectiveGraph, dropped: set[str]) -> Resolution:
     """Resolve every behavior of the graph, leaving out the ``dropped`` rules."""
-    ctx = Context(graph)
+    ctx = Permissions(graph)
     out = Resolution()
     for behavior in graph.behaviors():
         all_refs = [r for r in graph.rules_for(behavior) if not is_empty(r.masks)]
@@ -323,7 +312,7 @@ def resolve(graph: ObjectiveGraph, dropped: set[str]) -> Resolution:
 
 def _resolve_behavior(
     graph: ObjectiveGraph,
-    ctx: Context,
+    ctx: Permissions,
     behavior: str,
     refs: list[RuleRef],
     gone: list[RuleRef],
@@ -359,7 +348,7 @@ def _resolve_behavior(
         members = everyone
         for d_index, c in enumerate(combo):
             members &= class_rules[d_index][c]
-        rules = [refs[i] for i in _bits(members)]
+        rules = [refs[i] for i in bits(members)]
         gone_here = tuple(sorted(r.id for r in gone if _covers(r.masks, dims, class_masks, combo)))
         cached = cache.get(members)
         if cached is None:
