@@ -298,7 +298,7 @@ class _CellResolver:
         return cell, error
 
 
-def resolve(graph: ObjectiveGraph, dropped: set[str]) -> Resolution:
+def resolve(graph: ObjectiveGraph, dropped: frozenset[str] = frozenset()) -> Resolution:
     """Resolve every behavior of the graph, leaving out the ``dropped`` rules."""
     ctx = Permissions(graph)
     out = Resolution()
