@@ -63,8 +63,9 @@ def test_cells_agree_with_resolving_every_concrete_context(
         for context in _contexts():
             rules = [r for r in graph.rules_in(behavior, context) if r.id not in dropped]
             rules = [r for r in rules if all(r.masks)]
-            cell, error = resolver.resolve((), rules)
-            assert error is None
+            outcome = resolver.resolve((), rules)
+            assert outcome.contradiction is None
+            cell = outcome.cell
             got = spec.intended(context, behavior)
             for o, p in zip(graph.outcomes[behavior], cell.intended, strict=True):
                 assert got[o] == pytest.approx(p, abs=1e-9)
