@@ -377,8 +377,9 @@ def explain(path: Path, behavior: str, contexts: tuple[str, ...], fmt: str) -> i
     """Why the spec intends what it does for one behavior in one context."""
     import json
 
+    from policykit.cli.explain import render_explanation
     from policykit.compile import CompileOptions, compile_project
-    from policykit.explain import ExplainError, explain_cell, render_explanation
+    from policykit.resolve.explain import ExplainError, explain_cell
     from policykit.util.tuning import FAST
 
     result = compile_project(path, CompileOptions(tuning=FAST))
@@ -389,9 +390,9 @@ def explain(path: Path, behavior: str, contexts: tuple[str, ...], fmt: str) -> i
             result.graph, result.resolution, behavior, _parse_context(contexts)
         )
     except ExplainError as exc:
-        raise click.BadParameter(str(exc), param_hint=exc.param) from None
+        raise click.BadParameter(str(exc), param_hint=f"--{exc.field}") from None
     if fmt == "json":
-        click.echo(json.dumps(explanation, indent=2, sort_keys=True))
+        click.echo(json.dumps(explanation.to_json(), indent=2, sort_keys=True))
     else:
         render_explanation(_console(), explanation)
     return EXIT_OK
