@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from policykit.analyze import fork
 from policykit.analyze.base import other_side, report
-from policykit.analyze.conflicts import pair_codes
+from policykit.analyze.conflicts import VIOLATIONS, pair_codes
 from policykit.analyze.context import Context
 from policykit.analyze.grants import grant_exceeds
 from policykit.analyze.pairs import PairFinding, behavior_findings
@@ -27,8 +27,6 @@ from policykit.graph.scope import Masks, intersect
 from policykit.util.tuning import Tuning
 
 __all__ = ["Analysis", "PairFinding", "analyze", "dropped_by", "emit", "find_pairs", "pair_codes"]
-
-VIOLATIONS = frozenset({"PK404", "PK405"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,9 @@ from policykit.graph.objective import RuleRef
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 
+VIOLATIONS = frozenset({"PK404", "PK405"})
+"""Permission violations: the rule takes no part in resolution."""
+
 SYMMETRIC = frozenset({"PK401", "PK410"})
 """Codes found from both sides of a pair; reported once, on the rule of lower
 precedence (lower rank, or later in the project at equal rank)."""

@@ -28,7 +28,7 @@ import bisect
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
-from policykit.analyze.conflicts import SYMMETRIC, pair_codes
+from policykit.analyze.conflicts import SYMMETRIC, VIOLATIONS, pair_codes
 from policykit.analyze.context import Context
 from policykit.analyze.shadow import nullifies
 from policykit.frozen import direct_init
@@ -169,9 +169,6 @@ def _collect(r: RuleRef, code: str, cls_list: list[_Class]) -> tuple[RuleRef, in
         if first is None or precedence(members[0]) < precedence(first):
             first = members[0]
     return (first, count) if first is not None else None
-
-
-VIOLATIONS = frozenset({"PK404", "PK405"})
 
 
 def behavior_findings(

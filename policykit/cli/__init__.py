@@ -133,7 +133,7 @@ def graph(path: Path, fmt: str, behavior: str | None, output: Path | None) -> in
     from policykit.graph.formats import FORMATS, subgraph_nodes
     from policykit.graph.objective import ObjectiveGraph
     from policykit.output import write_atomic
-    from policykit.schema.errors import suggest
+    from policykit.util.text import suggest
     from policykit.util.tuning import FAST
 
     result = validate_project(path, ValidateOptions(analyze=False, tuning=FAST))

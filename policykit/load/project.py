@@ -10,7 +10,6 @@ stage's business, so a malformed include list is skipped, not reported twice.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from policykit.codes import diag
 from policykit.diagnostics import Diagnostic, PolicykitError, Related
 from policykit.load.parallel import read_all
 from policykit.load.reader import Document, Limits, YMap, YSeq, read_file, unpack
+from policykit.util.text import suggest
 
 PROJECT_FILE = "policykit.yaml"
 STD_PREFIX = "std:"
@@ -124,12 +124,11 @@ class _Reader:
                 or not target.is_relative_to(std)
                 or not target.is_file()
             ):
-                close = difflib.get_close_matches(ref, std_entries(), n=1)
                 self.report(
                     "PK113",
                     f"{ref!r} is not in the standard library",
                     site,
-                    hint=f"did you mean {close[0]!r}?" if close else "",
+                    hint=suggest(ref, std_entries()),
                 )
                 return None
             return target

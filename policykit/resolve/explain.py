@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from policykit.graph.objective import ObjectiveGraph, RuleRef
 from policykit.resolve.resolver import Resolution
-from policykit.schema.errors import suggest
+from policykit.util.text import suggest
 
 Status = Literal["applied", "overridden", "adjusted", "dropped", "out of scope"]
 

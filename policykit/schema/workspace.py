@@ -21,7 +21,7 @@ from policykit.codes import diag
 from policykit.diagnostics import Diagnostic, Related, Severity
 from policykit.load.project import IncludeSite, Source, SourceSet
 from policykit.load.reader import Document, YSeq, unpack
-from policykit.schema.errors import format_path, locate, suggest, to_diagnostics
+from policykit.schema.errors import format_path, locate, to_diagnostics
 from policykit.schema.models import (
     Behavior,
     Catalog,
@@ -34,6 +34,7 @@ from policykit.schema.models import (
     Rule,
     Stakeholder,
 )
+from policykit.util.text import suggest
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -20,7 +20,6 @@ a plain dict, every behavior at once, any mistake) it hands to the general path.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -29,6 +28,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
 from policykit.spec.artifact import SPEC_VERSION
+from policykit.util.text import suggest
 
 
 class QueryError(ValueError):
@@ -285,5 +285,5 @@ distribution when ``behavior`` is given, else a mapping of all behaviors."""
 
 
 def _hint(name: str, choices: Any) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    hint = suggest(name, choices)
+    return f" ({hint})" if hint else ""
