@@ -8,6 +8,7 @@ may not claim to speak for a stakeholder other than the one the project binds it
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
@@ -461,7 +462,7 @@ def _satisfiable(rule: Rule, outcomes: Collection[str]) -> bool:
     if rule.forbid is not None:
         return not set(outcomes) <= set(rule.forbid)
     if rule.bounds is not None:
-        hi = sum(rule.bounds[o].max if o in rule.bounds else 1.0 for o in outcomes)
+        hi = math.fsum(rule.bounds[o].max if o in rule.bounds else 1.0 for o in outcomes)
         return hi >= 1 - 1e-9
     return True
 
