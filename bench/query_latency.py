@@ -5,9 +5,10 @@
         [--values 4] [--no-cedar]
 
 For each size, one run: generate a synthetic project (bench/generate.py), compile it with
-``policykit.compile.compile_project``, write the artifact with ``spec.artifact.dumps``,
-load it with ``Spec.load`` and time single queries; translate the same rules into a Cedar
-policy set, parse it once and time single ``cedarpy.is_authorized`` decisions. Printed:
+``policykit.compile.compile_project`` (with the CLI's ``Tuning``), write the artifact
+with ``spec.artifact.dumps``, load it with ``Spec.load`` and time single queries;
+translate the same rules into a Cedar policy set, parse it once and time single
+``cedarpy.is_authorized`` decisions. Printed:
 compile seconds, spec size, policykit and Cedar median/p99 per call, the speedup, the
 retained memory of a loaded spec per rule, then the ratios and PASS/FAIL per target.
 
@@ -79,9 +80,10 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.generate import generate  # noqa: E402
-from policykit.compile import compile_project  # noqa: E402
+from policykit.compile import CompileOptions, compile_project  # noqa: E402
 from policykit.spec.artifact import TargetBehaviorSpec, dumps  # noqa: E402
 from policykit.spec.query import Spec  # noqa: E402
+from policykit.util.tuning import FAST  # noqa: E402
 
 TARGET_MEDIAN_US = 1.0
 TARGET_P99_US = 5.0
@@ -256,7 +258,7 @@ def run_size(tmp: Path, n: int, a: argparse.Namespace, overhead: int, with_cedar
         seed=a.seed,
     )
     t0 = time.perf_counter()
-    result = compile_project(project)
+    result = compile_project(project, CompileOptions(tuning=FAST))  # as the CLI compiles
     compile_s = time.perf_counter() - t0
     if result.spec is None:
         errors = [d for d in result.diagnostics if d.severity.name == "ERROR"][:5]

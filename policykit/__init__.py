@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 from policykit.api import ValidateOptions, ValidationResult, validate_project
 from policykit.diagnostics import Diagnostic, PolicykitError, Related, Severity
 from policykit.load.reader import Limits
+from policykit.util.tuning import Tuning
 
 if TYPE_CHECKING:
     from policykit.compile import CompileOptions, CompileResult, compile_project
@@ -33,6 +34,7 @@ __all__ = [
     "PolicykitError",
     "Related",
     "Severity",
+    "Tuning",
     "ValidateOptions",
     "ValidationResult",
     "__version__",

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from policykit.codes import diag
@@ -13,6 +11,7 @@ from policykit.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from policykit.load.project import find_project_file, load_sources
 from policykit.load.reader import FAST_YAML, Limits
 from policykit.schema.workspace import Workspace, bind
+from policykit.util.tuning import Tuning, bulk
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +21,8 @@ class ValidateOptions:
     limits: Limits = field(default_factory=Limits)
     analyze: bool = True
     """Run the conflict analysis after the files check clean."""
+    tuning: Tuning = field(default_factory=Tuning)
+    """Speed tricks the library may use (none by default; the command line uses all)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,34 +33,9 @@ class ValidationResult:
     diagnostics: tuple[Diagnostic, ...]
     files_read: int = 0
     """How many files were read: the project file and everything it includes."""
-
-
-@contextmanager
-def bulk() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a project is loaded and checked.
-
-    Validation allocates hundreds of thousands of long-lived objects and frees almost
-    none of them, which is the worst case for the collector: every young collection
-    promotes survivors and every full one walks all of them, so the time per rule grew
-    about fourfold from 10k to 100k rules. Nothing built here forms cycles that need
-    collecting before the run ends; the collector is restored however the block exits.
-
-    On the way out, everything allocated meanwhile is moved straight to the oldest
-    generation (``gc.freeze()`` then ``gc.unfreeze()``, which only relinks lists):
-    otherwise the first collections after the block would scan all of it as young
-    objects, twice, which took longer than the analysis. Skipped when the caller has
-    frozen objects of its own, since unfreezing would release them too.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            if gc.get_freeze_count() == 0:
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
+    dropped: frozenset[str] = frozenset()
+    """The rules the analysis dropped for violating a permission (``on_violation:
+    drop``): resolution leaves them out."""
 
 
 def validate_project(
@@ -67,7 +43,7 @@ def validate_project(
 ) -> ValidationResult:
     """Load, check and analyse the project at ``path`` (a project file or its folder)."""
     options = options or ValidateOptions()
-    with bulk():
+    with bulk() if options.tuning.pause_gc else nullcontext():
         return _validate(path, options)
 
 
@@ -81,10 +57,11 @@ def _validate(path: str | os.PathLike[str], options: ValidateOptions) -> Validat
                 str(find_project_file(path)),
             )
         )
-    sources, diags = load_sources(path, options.limits)
+    sources, diags = load_sources(path, options.limits, fork=options.tuning.fork)
     found.extend(diags)
     workspace = None
     files_read = 0
+    dropped: frozenset[str] = frozenset()
     if sources is not None:
         files_read = 1 + len(sources.catalogs) + len(sources.policies)
         workspace, diags = bind(sources)
@@ -95,5 +72,7 @@ def _validate(path: str | os.PathLike[str], options: ValidateOptions) -> Validat
         from policykit.analyze import analyze
         from policykit.graph.objective import ObjectiveGraph
 
-        found.extend(analyze(ObjectiveGraph(workspace)))
-    return ValidationResult(workspace, sort_diagnostics(found), files_read)
+        analysis = analyze(ObjectiveGraph(workspace), options.tuning)
+        found.extend(analysis.diagnostics)
+        dropped = analysis.dropped
+    return ValidationResult(workspace, sort_diagnostics(found), files_read, dropped)

@@ -7,9 +7,10 @@ reads alike.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from importlib.metadata import entry_points
+
+from policykit.util.text import suggest
 
 
 def plugin_names(builtin: Mapping[str, object], group: str) -> list[str]:
@@ -43,6 +44,6 @@ def find_plugin(
                 raise error(f"{kind} {name!r} ({ep.value}) {invalid}")
             return loaded
     known = plugin_names(builtin, group)
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    hint = suggest(name, known)
+    hint = f" ({hint})" if hint else ""
     raise error(f"unknown {kind} {name!r}{hint}; the {plural} are {', '.join(known)}")

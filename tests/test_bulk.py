@@ -1,12 +1,17 @@
-"""The cyclic garbage collector is paused while a project is validated, and only then."""
+"""The cyclic garbage collector is paused while a project is validated, only then, and
+only when the caller asks."""
 
 from __future__ import annotations
 
 import gc
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from policykit.api import bulk
+from policykit import api
+from policykit.util.tuning import Tuning, bulk
+from tests.minimal import project
 
 
 def test_bulk_pauses_and_restores_the_collector() -> None:
@@ -52,3 +57,21 @@ def test_bulk_leaves_objects_the_caller_froze_frozen() -> None:
         assert len(kept) == 1000
     finally:
         gc.unfreeze()
+
+
+def test_the_library_pauses_the_collector_only_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project(tmp_path)
+    seen: list[bool] = []
+    real = api._validate
+
+    def spy(*args: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(*args)
+
+    monkeypatch.setattr(api, "_validate", spy)
+    api.validate_project(tmp_path)
+    api.validate_project(tmp_path, api.ValidateOptions(tuning=Tuning(pause_gc=True)))
+    assert seen == [True, False]
+    assert gc.isenabled()

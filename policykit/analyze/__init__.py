@@ -1,30 +1,44 @@
 """Conflict analysis: every finding about how the stakeholders' rules interact.
 
 Each family of checks lives in its own module; :func:`analyze` runs them all over an
-:class:`~policykit.graph.objective.ObjectiveGraph` and returns diagnostics (never
-raises for a finding). Codes PK3xx are graph structure, PK4xx conflicts and
-permissions.
+:class:`~policykit.graph.objective.ObjectiveGraph` and returns an :class:`Analysis`: the
+diagnostics (it never raises for a finding) and the rules dropped for violating a
+permission, which resolution must leave out. Codes PK3xx are graph structure, PK4xx
+conflicts and permissions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from policykit.analyze import fork
 from policykit.analyze.base import other_side, report
-from policykit.analyze.conflicts import pair_codes
+from policykit.analyze.conflicts import VIOLATIONS, pair_codes
 from policykit.analyze.context import Context
 from policykit.analyze.grants import grant_exceeds
 from policykit.analyze.pairs import PairFinding, behavior_findings
 from policykit.analyze.relations import declared_conflicts, empty_scopes, refines_cycles
 from policykit.analyze.shadow import duplicates
-from policykit.diagnostics import Diagnostic, Related, Severity
-from policykit.graph.objective import ObjectiveGraph, RuleRef, js_divergence
+from policykit.diagnostics import Diagnostic, Related, Row, Severity
+from policykit.graph.numbers import js_divergence
+from policykit.graph.objective import ObjectiveGraph, RuleRef
 from policykit.graph.scope import Masks, intersect
+from policykit.util.tuning import Tuning
 
-__all__ = ["PairFinding", "analyze", "emit", "find_pairs", "pair_codes"]
+__all__ = ["Analysis", "PairFinding", "analyze", "dropped_by", "emit", "find_pairs", "pair_codes"]
 
-VIOLATIONS = frozenset({"PK404", "PK405"})
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What the analysis found: every diagnostic, and the rules that violate a
+    permission under ``on_violation: drop`` (reported as warnings), which take no part
+    in resolution. Under the default ``on_violation: error`` a violation is an error
+    and compilation stops before resolution, so those rules are not listed here."""
+
+    diagnostics: tuple[Diagnostic, ...]
+    dropped: frozenset[str]
+    """Ids of the dropped rules."""
 
 
 def find_pairs(
@@ -40,6 +54,13 @@ def find_pairs(
             out += pairs
             out += shadows
     return out
+
+
+def dropped_by(findings: Iterable[PairFinding]) -> frozenset[str]:
+    """The rules these findings drop: violators whose policy says ``on_violation: drop``."""
+    return frozenset(
+        f.rule.id for f in findings if f.code in VIOLATIONS and f.rule.policy.on_violation == "drop"
+    )
 
 
 def _directive(r: RuleRef) -> str:
@@ -161,12 +182,14 @@ def _overlap(r: RuleRef, s: RuleRef) -> Masks:
     return intersect(r.masks, s.masks)
 
 
-def analyze(graph: ObjectiveGraph) -> list[Diagnostic]:
-    """Every check over the graph."""
+def analyze(graph: ObjectiveGraph, tuning: Tuning | None = None) -> Analysis:
+    """Every check over the graph (on a large project with a forked child's help, where
+    ``tuning`` allows it)."""
     ctx = Context(graph)
 
-    def pair_diagnostics(behavior: str) -> list[Diagnostic]:
-        return emit(graph, ctx, find_pairs(graph, ctx, (behavior,)))
+    def check_behavior(behavior: str) -> Analysis:
+        findings = find_pairs(graph, ctx, (behavior,))
+        return Analysis(tuple(emit(graph, ctx, findings)), dropped_by(findings))
 
     def across_behaviors() -> tuple[list[Diagnostic], list[Diagnostic]]:
         before = refines_cycles(graph) + empty_scopes(graph, graph.rules)
@@ -177,7 +200,24 @@ def analyze(graph: ObjectiveGraph) -> list[Diagnostic]:
     # The pair checks of each behavior stand alone: on a large project a forked child
     # takes some of them (see policykit/analyze/fork.py).
     behaviors = [b for b in graph.behaviors() if graph.rules_for(b)]
-    pairs, (before, after) = fork.each(
-        behaviors, pair_diagnostics, len(graph.rules), across_behaviors
+    per_behavior, (before, after) = fork.each(
+        behaviors,
+        check_behavior,
+        len(graph.rules),
+        across_behaviors,
+        allowed=(tuning or Tuning()).fork,
+        encode=_encode,
+        decode=_decode,
     )
-    return before + pairs + after
+    pairs = [d for a in per_behavior for d in a.diagnostics]
+    dropped = frozenset().union(*(a.dropped for a in per_behavior))
+    return Analysis((*before, *pairs, *after), dropped)
+
+
+def _encode(a: Analysis) -> tuple[list[Row], tuple[str, ...]]:
+    return [d.to_row() for d in a.diagnostics], tuple(a.dropped)
+
+
+def _decode(encoded: tuple[list[Row], tuple[str, ...]]) -> Analysis:
+    rows, dropped = encoded
+    return Analysis(tuple(Diagnostic.from_row(row) for row in rows), frozenset(dropped))

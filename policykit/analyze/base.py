@@ -11,6 +11,7 @@ from policykit.codes import CODES, Code, register
 from policykit.diagnostics import Diagnostic, Related, Severity
 from policykit.graph.objective import ObjectiveGraph, RuleRef
 from policykit.graph.scope import Masks, intersect
+from policykit.schema.models import STAKEHOLDERS
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -98,7 +99,7 @@ def report(
     )
 
 
-_ORDER = {"society": 0, "developer": 1, "deployer": 2, "user": 3}
+_ORDER: dict[str, int] = {name: i for i, name in enumerate(STAKEHOLDERS)}
 
 
 def _stakeholder_key(name: str) -> int:

@@ -1,28 +1,13 @@
-"""Arithmetic on rules' per-outcome bounds and targets, shared by the checks."""
+"""Questions the checks ask about rules' bounds and targets, on the shared arithmetic
+of :mod:`policykit.graph.numbers`."""
 
 from __future__ import annotations
 
-from policykit.graph.objective import RuleRef, Vector
+import math
 
-EPS = 1e-9
-
-
-def feasible(lo: Vector, hi: Vector) -> bool:
-    """Whether some distribution satisfies ``lo <= p <= hi``."""
-    if any(a > b + EPS for a, b in zip(lo, hi, strict=True)):
-        return False
-    return sum(lo) <= 1 + EPS and sum(hi) >= 1 - EPS
-
-
-def meet(a_lo: Vector, a_hi: Vector, b_lo: Vector, b_hi: Vector) -> tuple[Vector, Vector]:
-    lo = tuple(max(x, y) for x, y in zip(a_lo, b_lo, strict=True))
-    hi = tuple(min(x, y) for x, y in zip(a_hi, b_hi, strict=True))
-    return lo, hi
-
-
-def compatible(r: RuleRef, s: RuleRef) -> bool:
-    """Whether two hard rules can both hold."""
-    return feasible(*meet(r.lo, r.hi, s.lo, s.hi))
+from policykit.graph.numbers import TOLERANCE as EPS
+from policykit.graph.numbers import Vector
+from policykit.graph.objective import RuleRef
 
 
 def implies(s: RuleRef, r: RuleRef) -> bool:
@@ -35,14 +20,7 @@ def implies(s: RuleRef, r: RuleRef) -> bool:
 
 def pinned(s: RuleRef) -> bool:
     """Whether ``s``'s bounds leave exactly one distribution."""
-    return sum(s.lo) >= 1 - EPS or sum(s.hi) <= 1 + EPS
-
-
-def inside(lo: Vector, hi: Vector, w_lo: Vector, w_hi: Vector) -> bool:
-    """Whether bounds ``[lo, hi]`` stay inside ``[w_lo, w_hi]`` on every outcome."""
-    return all(
-        a >= wa - EPS and b <= wb + EPS for a, b, wa, wb in zip(lo, hi, w_lo, w_hi, strict=True)
-    )
+    return math.fsum(s.lo) >= 1 - EPS or math.fsum(s.hi) <= 1 + EPS
 
 
 def violates(target: Vector, s: RuleRef) -> bool:

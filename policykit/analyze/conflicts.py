@@ -10,12 +10,16 @@ identical rules.
 from __future__ import annotations
 
 from policykit.analyze.base import check
-from policykit.analyze.bounds import compatible, inside, same_target, violates
+from policykit.analyze.bounds import same_target, violates
 from policykit.analyze.context import Context
 from policykit.diagnostics import Severity
-from policykit.graph.objective import RuleRef, js_divergence
+from policykit.graph.numbers import compatible, inside, js_divergence
+from policykit.graph.objective import RuleRef
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+VIOLATIONS = frozenset({"PK404", "PK405"})
+"""Permission violations: the rule takes no part in resolution."""
 
 SYMMETRIC = frozenset({"PK401", "PK410"})
 """Codes found from both sides of a pair; reported once, on the rule of lower

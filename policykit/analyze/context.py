@@ -1,60 +1,23 @@
-"""What the checks need besides the two rules they compare: grants and settings."""
+"""What the checks need besides the two rules they compare: permissions and settings."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Hashable
-from dataclasses import dataclass
 
-from policykit.analyze.bounds import meet
-from policykit.graph.objective import GrantRef, ObjectiveGraph, RuleRef, Vector, within_vectors
-from policykit.graph.scope import Masks, contains, intersect
+from policykit.graph.objective import ObjectiveGraph
+from policykit.graph.permissions import Adjustment, Permissions
+from policykit.graph.scope import Masks
 
-
-@dataclass(frozen=True)
-class Adjustment:
-    """How a lower rule may adjust a higher one: the bounds it must stay within."""
-
-    lo: Vector
-    hi: Vector
-    grant: GrantRef | None = None
+__all__ = ["Adjustment", "Context"]
 
 
-class Context:
+class Context(Permissions):
     def __init__(self, graph: ObjectiveGraph) -> None:
-        self.graph = graph
+        super().__init__(graph)
         self.threshold = graph.workspace.project.analysis.tension_threshold
-        grants: dict[str, list[GrantRef]] = defaultdict(list)
-        for g in graph.grants:
-            grants[g.grant.behavior].append(g)
-        self.grants = dict(grants)
         self.pair_cache: dict[tuple[Hashable, Hashable], tuple[tuple[str, ...], bool]] = {}
         """Check results by pair of rule signatures: the checks see only signatures
         (outside grants), so behaviors with the same outcome vectors share them."""
         self.scope_cells: dict[Masks, int] = {}
         """Scopes as bit sets over the context space's cells, by masks (filled by the
         pair engine when the space is small enough; shared by every behavior)."""
-
-    def adjustment(self, r: RuleRef, s: RuleRef) -> Adjustment | None:
-        """Whether ``r``'s stakeholder may adjust ``s`` where they overlap, and within
-        which bounds: directly (``adjustable_by``) or through a grant from a
-        stakeholder who may."""
-        if s.rule.locked:
-            return None
-        outcomes = self.graph.outcomes[s.behavior]
-        n = len(outcomes)
-        full: tuple[Vector, Vector] = ((0.0,) * n, (1.0,) * n)
-        w_lo, w_hi = within_vectors(s.rule.within, outcomes) or full
-        if r.stakeholder in s.rule.adjustable_by:
-            return Adjustment(w_lo, w_hi)
-        overlap = intersect(r.masks, s.masks)
-        for g in self.grants.get(s.behavior, ()):
-            if (
-                g.stakeholder in s.rule.adjustable_by
-                and r.stakeholder in g.grant.to
-                and contains(g.masks, overlap)
-            ):
-                g_lo, g_hi = within_vectors(g.grant.within, outcomes) or full
-                lo, hi = meet(w_lo, w_hi, g_lo, g_hi)
-                return Adjustment(lo, hi, g)
-        return None

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from policykit.analyze.base import check, rule_related
-from policykit.analyze.bounds import inside
 from policykit.analyze.context import Context
 from policykit.codes import diag
 from policykit.diagnostics import Diagnostic, Severity
+from policykit.graph.numbers import inside
 from policykit.graph.objective import GrantRef, within_vectors
 from policykit.graph.scope import intersect, overlaps
 from policykit.schema.errors import locate

@@ -25,14 +25,14 @@ against on random projects.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
-from policykit.analyze.conflicts import SYMMETRIC, pair_codes
+from policykit.analyze.conflicts import SYMMETRIC, VIOLATIONS, pair_codes
 from policykit.analyze.context import Context
 from policykit.analyze.shadow import nullifies
 from policykit.frozen import direct_init
+from policykit.graph.numbers import bit_indices, bits, bitset
 from policykit.graph.objective import RuleRef, within_vectors
 from policykit.graph.scope import COVER_LIMIT, Masks, covered, is_empty
 
@@ -92,19 +92,6 @@ class _Class:
         self.orders: list[int] = []
 
 
-def _bits(x: int) -> Iterator[int]:
-    while x:
-        low = x & -x
-        yield low.bit_length() - 1
-        x ^= low
-
-
-@lru_cache(maxsize=4096)
-def _bit_indices(mask: int) -> tuple[int, ...]:
-    """``tuple(_bits(mask))`` for a dimension's mask: the same few recur for every rule."""
-    return tuple(_bits(mask))
-
-
 class BehaviorIndex:
     """The classes of one behavior's rules and the per-dimension bit sets over them."""
 
@@ -141,7 +128,7 @@ class BehaviorIndex:
             for d, mask in enumerate(cls.masks):
                 if mask == full[d]:
                     continue
-                for v in _bit_indices(mask):
+                for v in bit_indices(mask):
                     self.value_bits[d][v] |= bit
         # Classes that do not narrow a dimension match every value of it.
         self.unnarrowed = [0] * len(full)
@@ -157,7 +144,7 @@ class BehaviorIndex:
             if mask == self.full[d]:
                 continue
             union = self.unnarrowed[d]
-            for v in _bit_indices(mask):
+            for v in bit_indices(mask):
                 union |= self.value_bits[d][v]
             result &= union
             if not result:
@@ -182,9 +169,6 @@ def _collect(r: RuleRef, code: str, cls_list: list[_Class]) -> tuple[RuleRef, in
         if first is None or precedence(members[0]) < precedence(first):
             first = members[0]
     return (first, count) if first is not None else None
-
-
-VIOLATIONS = frozenset({"PK404", "PK405"})
 
 
 def behavior_findings(
@@ -261,14 +245,14 @@ def _class_findings(
         rep = cls.rep
         overlap = index.overlapping(cls.masks)
         by_code: dict[str, list[_Class]] = {}
-        for j in _bits(overlap & partners[sig]):
+        for j in bits(overlap & partners[sig]):
             other = classes[j]
             codes = pair_codes(rep, other.rep, ctx) if per_class else codes_sig[sig][class_sig[j]]
             for code in codes:
                 by_code.setdefault(code, []).append(other)
         nullifying = [
             classes[j]
-            for j in _bits(overlap & null_partners[sig])
+            for j in bits(overlap & null_partners[sig])
             if (nullifies(rep, classes[j].rep, ctx) if per_class else True)
         ]
         shadowed = (
@@ -286,14 +270,6 @@ def _class_findings(
                 if hit is not None:
                     shadows.append(PairFinding("PK412", r, hit[0], hit[1]))
     return pairs, shadows
-
-
-def _bitset(indices: Iterable[int], size: int) -> int:
-    """The int whose set bits are ``indices`` (built in one pass, not bit by bit)."""
-    buf = bytearray((size + 7) // 8)
-    for i in indices:
-        buf[i >> 3] |= 1 << (i & 7)
-    return int.from_bytes(buf, "little")
 
 
 class _Cells:
@@ -321,7 +297,7 @@ class _Cells:
                 factor = self.factors[d].get(mask)
                 if factor is None:
                     stride = self.strides[d]
-                    factor = self.factors[d][mask] = sum(1 << (v * stride) for v in _bits(mask))
+                    factor = self.factors[d][mask] = sum(1 << (v * stride) for v in bits(mask))
                 cells *= factor
             self.memo[masks] = cells
         return cells
@@ -374,8 +350,8 @@ def _rule_findings(
                 groups[mask] = [k]
             else:
                 group.append(k)
-    sig_bits = [_bitset(ks, m) for ks in sig_members]
-    rank_bits = {rank: _bitset(ks, m) for rank, ks in by_rank.items()}
+    sig_bits = [bitset(ks, m) for ks in sig_members]
+    rank_bits = {rank: bitset(ks, m) for rank, ks in by_rank.items()}
     ranks = sorted(rank_bits, reverse=True)
     # per dimension and value, the rules whose scope includes the value (narrowing the
     # dimension); per dimension, the rules that do not narrow it
@@ -383,12 +359,12 @@ def _rule_findings(
     unnarrowed = [0] * len(full)
     for d, groups in enumerate(by_mask):
         for mask, ks in groups.items():
-            bits = _bitset(ks, m)
+            having = bitset(ks, m)
             if mask == full[d]:
-                unnarrowed[d] = bits
+                unnarrowed[d] = having
             else:
-                for v in _bit_indices(mask):
-                    value_bits[d][v] |= bits
+                for v in bit_indices(mask):
+                    value_bits[d][v] |= having
     # per dimension and mask: the rules whose scope meets the mask on that dimension
     meets: list[dict[int, int]] = [{} for _ in full]
     everyone = (1 << m) - 1
@@ -468,7 +444,7 @@ def _rule_findings(
                 met = meets[d].get(mask)
                 if met is None:
                     met = unnarrowed[d]
-                    for v in _bit_indices(mask):
+                    for v in bit_indices(mask):
                         met |= value_bits[d][v]
                     meets[d][mask] = met
                 overlap &= met
@@ -491,7 +467,7 @@ def _rule_findings(
             if cells is not None:
                 shadowed = not cells.of(r.masks) & ~null_cells[a]
             else:
-                covers = sorted({rules[j].masks for j in _bits(hits)})
+                covers = sorted({rules[j].masks for j in bits(hits)})
                 shadowed = covered(r.masks, covers) is True
             if shadowed:
                 shadows.append(PairFinding("PK412", r, first(hits), hits.bit_count()))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 
 from policykit.analyze.base import check, report
-from policykit.analyze.bounds import compatible, implies, pinned
+from policykit.analyze.bounds import implies, pinned
 from policykit.analyze.context import Context
 from policykit.diagnostics import Diagnostic, Severity
+from policykit.graph.numbers import compatible
 from policykit.graph.objective import ObjectiveGraph, RuleRef
 
 

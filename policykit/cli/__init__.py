@@ -69,14 +69,16 @@ def validate(run: Run | None, paths: tuple[Path, ...], fmt: str, strict: bool) -
     Exit status: 0 clean, 1 findings at error level (or warnings with --strict),
     2 usage error, 3 internal error.
     """
-    from policykit.api import bulk, validate_project
+    from policykit.api import ValidateOptions, validate_project
     from policykit.cli import render
     from policykit.diagnostics import sort_diagnostics
+    from policykit.util.tuning import FAST, bulk
 
     # The collector stays paused while the report is written too: nothing here makes
     # cycles, and a collection would walk every object the validation kept.
     with bulk():
-        results = [validate_project(path) for path in paths]
+        options = ValidateOptions(tuning=FAST)
+        results = [validate_project(path, options) for path in paths]
         if len(results) == 1:  # already sorted and unique
             diagnostics = results[0].diagnostics
         else:
@@ -132,9 +134,10 @@ def graph(path: Path, fmt: str, behavior: str | None, output: Path | None) -> in
     from policykit.graph.formats import FORMATS, subgraph_nodes
     from policykit.graph.objective import ObjectiveGraph
     from policykit.output import write_atomic
-    from policykit.schema.errors import suggest
+    from policykit.util.text import suggest
+    from policykit.util.tuning import FAST
 
-    result = validate_project(path, ValidateOptions(analyze=False))
+    result = validate_project(path, ValidateOptions(analyze=False, tuning=FAST))
     if result.workspace is None:
         render.render_text(_console(err=True), result.diagnostics)
         _console(err=True).print("[bold red]failed[/]: fix the errors above first")
@@ -293,12 +296,13 @@ def _failed_compile(diagnostics: Sequence[object]) -> int:
 def compile_command(path: Path, output: Path | None) -> int:
     """Compile a project into its target behavior spec (policykit.spec/v1)."""
     from policykit.cli import render
-    from policykit.compile import compile_project
+    from policykit.compile import CompileOptions, compile_project
     from policykit.diagnostics import Severity
     from policykit.output import write_atomic
     from policykit.spec.artifact import dumps
+    from policykit.util.tuning import FAST
 
-    result = compile_project(path)
+    result = compile_project(path, CompileOptions(tuning=FAST))
     if result.spec is None:
         return _failed_compile(result.diagnostics)
     text = dumps(result.spec)
@@ -374,10 +378,12 @@ def explain(path: Path, behavior: str, contexts: tuple[str, ...], fmt: str) -> i
     """Why the spec intends what it does for one behavior in one context."""
     import json
 
-    from policykit.compile import compile_project
-    from policykit.explain import ExplainError, explain_cell, render_explanation
+    from policykit.cli.explain import render_explanation
+    from policykit.compile import CompileOptions, compile_project
+    from policykit.resolve.explain import ExplainError, explain_cell
+    from policykit.util.tuning import FAST
 
-    result = compile_project(path)
+    result = compile_project(path, CompileOptions(tuning=FAST))
     if result.graph is None or result.resolution is None:
         return _failed_compile(result.diagnostics)
     try:
@@ -385,9 +391,9 @@ def explain(path: Path, behavior: str, contexts: tuple[str, ...], fmt: str) -> i
             result.graph, result.resolution, behavior, _parse_context(contexts)
         )
     except ExplainError as exc:
-        raise click.BadParameter(str(exc), param_hint=exc.param) from None
+        raise click.BadParameter(str(exc), param_hint=f"--{exc.field}") from None
     if fmt == "json":
-        click.echo(json.dumps(explanation, indent=2, sort_keys=True))
+        click.echo(json.dumps(explanation.to_json(), indent=2, sort_keys=True))
     else:
         render_explanation(_console(), explanation)
     return EXIT_OK

@@ -365,12 +365,10 @@ def cases_jsonl(case_set: CaseSet) -> str:
 
 
 def cases_json_schema() -> dict[str, Any]:
-    schema = EvalCase.model_json_schema(mode="serialization")
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": f"policykit evaluation case ({CASES_VERSION}), one per line of cases.jsonl",
-        **{k: v for k, v in schema.items() if k != "title"},
-    }
+    from policykit.schema.jsonschema import model_schema
+
+    title = f"policykit evaluation case ({CASES_VERSION}), one per line of cases.jsonl"
+    return model_schema(EvalCase, title, "serialization")
 
 
 CASES_SCHEMA_FILE = "cases.schema.json"

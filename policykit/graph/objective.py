@@ -15,7 +15,6 @@ Edges:
 
 from __future__ import annotations
 
-import math
 import struct
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NewType
 
 from policykit.frozen import direct_init
+from policykit.graph.numbers import Vector
 from policykit.graph.scope import Masks, Space, contains, overlaps
 from policykit.schema.errors import locate
 from policykit.schema.models import STAKEHOLDERS, Behavior, Grant, Relation, Rule
@@ -50,7 +50,6 @@ def property_node(name: str) -> NodeId:
     return NodeId(f"property:{name}")
 
 
-Vector = tuple[float, ...]
 Numbers = tuple[Vector, Vector, Vector | None]
 """A rule's ``lo``, ``hi`` and ``target``."""
 
@@ -402,16 +401,3 @@ class ObjectiveGraph:
 
     def stakeholder_weight(self, name: str) -> float:
         return float(self.nx.nodes[stakeholder_node(name)]["weight"])
-
-
-def js_divergence(p: Vector, q: Vector) -> float:
-    """Jensen–Shannon divergence in bits (0 for identical, 1 for disjoint supports)."""
-    total = 0.0
-    for a, b in zip(p, q, strict=True):
-        m = (a + b) / 2
-        # m underflows to 0 only when a and b are subnormal: their terms are ~1e-323
-        if a > 0 and m > 0:
-            total += a * math.log2(a / m)
-        if b > 0 and m > 0:
-            total += b * math.log2(b / m)
-    return max(total / 2, 0.0)

@@ -8,23 +8,21 @@ what it read, pickled through an anonymous temporary file, while this process pa
 the rest. The outcome is exactly what reading the files one after another gives: each
 file's :class:`Document` or the :class:`PolicykitError` it raised. Anything unusual
 (no ``fork``, other threads running, the child failing in any way) leaves the files to
-be read here, one after another.
+be read here, one after another. Only when the caller allows it (``fork=True``; see
+:class:`~policykit.util.tuning.Tuning`).
 """
 
 from __future__ import annotations
 
 import os
 import pickle
-import signal
-import sys
-import tempfile
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from policykit.diagnostics import Diagnostic, PolicykitError
 from policykit.load import reader
 from policykit.load.reader import Document, Limits, read_file
+from policykit.util import fork as forking
 
 Outcome = Document | PolicykitError
 
@@ -39,23 +37,23 @@ tenth), so both finish together when the child takes a little under half."""
 
 
 def read_all(
-    paths: Sequence[Path], display: Callable[[Path], str], limits: Limits
+    paths: Sequence[Path], display: Callable[[Path], str], limits: Limits, fork: bool = False
 ) -> dict[Path, Outcome]:
-    """Every file of ``paths`` read and parsed, by path."""
+    """Every file of ``paths`` read and parsed, by path; with a forked child's help
+    where ``fork`` allows it and it pays."""
     sizes = {p: _size(p) for p in dict.fromkeys(paths)}
     # The C reader parses about five times faster than the Python builder, so pickling
     # the child's work would cost about what the child saves: read everything here.
     if (
-        not reader.has_fast_builder()
-        and _can_fork()
+        fork
+        and not reader.has_fast_builder()
         and len(sizes) > 1
         and sum(sizes.values()) >= PARALLEL_BYTES
     ):
         mine, theirs = _split(sizes)
-        try:
-            return _read_forked(mine, theirs, display, limits)
-        except OSError:  # no temporary file, or no fork: read them all here
-            pass
+        out = _read_forked(mine, theirs, display, limits)
+        if out is not None:
+            return out
     return {p: _read(p, display, limits) for p in sizes}
 
 
@@ -71,13 +69,6 @@ def _size(path: Path) -> int:
         return os.stat(path).st_size
     except OSError:
         return 0
-
-
-def _can_fork() -> bool:
-    # fork() copies only the calling thread; with others running, a lock one of them
-    # holds would stay locked in the child. Linux only: elsewhere the system libraries
-    # are not safe to use after fork().
-    return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
 def _split(sizes: dict[Path, int]) -> tuple[list[Path], list[Path]]:
@@ -98,45 +89,34 @@ def _split(sizes: dict[Path, int]) -> tuple[list[Path], list[Path]]:
 
 def _read_forked(
     mine: list[Path], theirs: list[Path], display: Callable[[Path], str], limits: Limits
-) -> dict[Path, Outcome]:
+) -> dict[Path, Outcome] | None:
+    """``mine`` read here and ``theirs`` in a forked child; None if no child started."""
+
+    def task(fd: int) -> None:
+        # An error travels as its diagnostics (PolicykitError does not pickle); an
+        # unexpected exception not at all: the parent reads that file again and meets
+        # it itself.
+        done: dict[Path, Document | tuple[Diagnostic, ...]] = {}
+        for path in theirs:
+            try:
+                outcome = _read(path, display, limits)
+            except Exception:
+                continue
+            done[path] = outcome.diagnostics if isinstance(outcome, PolicykitError) else outcome
+        with open(fd, "wb", closefd=False) as spool:
+            pickle.dump(done, spool, protocol=pickle.HIGHEST_PROTOCOL)
+
+    child = forking.start(task)
+    if child is None:
+        return None
     out: dict[Path, Outcome] = {}
-    with tempfile.TemporaryFile() as spool:
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()  # what is buffered would otherwise be written twice
-        pid = os.fork()
-        if pid == 0:  # the child: read, pickle, and leave without running any cleanup
-            status = 1
+    with child:
+        for path in mine:
+            out[path] = _read(path, display, limits)
+        if child.wait():
+            child.spool.seek(0)
             try:
-                # An error travels as its diagnostics (PolicykitError does not pickle);
-                # an unexpected exception not at all: the parent reads that file again
-                # and meets it itself.
-                done: dict[Path, Document | tuple[Diagnostic, ...]] = {}
-                for path in theirs:
-                    try:
-                        outcome = _read(path, display, limits)
-                    except Exception:
-                        continue
-                    done[path] = (
-                        outcome.diagnostics if isinstance(outcome, PolicykitError) else outcome
-                    )
-                pickle.dump(done, spool, protocol=pickle.HIGHEST_PROTOCOL)
-                spool.flush()
-                status = 0
-            finally:
-                os._exit(status)
-        try:
-            for path in mine:
-                out[path] = _read(path, display, limits)
-        except BaseException:
-            os.kill(pid, signal.SIGKILL)
-            raise
-        finally:
-            _, status = os.waitpid(pid, 0)
-        if os.waitstatus_to_exitcode(status) == 0:
-            spool.seek(0)
-            try:
-                done = pickle.load(spool)
+                done = pickle.load(child.spool)
             except Exception:  # whatever is missing is read below
                 done = {}
             for path, got in done.items():

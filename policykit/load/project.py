@@ -10,7 +10,6 @@ stage's business, so a malformed include list is skipped, not reported twice.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from policykit.codes import diag
 from policykit.diagnostics import Diagnostic, PolicykitError, Related
 from policykit.load.parallel import read_all
 from policykit.load.reader import Document, Limits, YMap, YSeq, read_file, unpack
+from policykit.util.text import suggest
 
 PROJECT_FILE = "policykit.yaml"
 STD_PREFIX = "std:"
@@ -85,6 +85,8 @@ class SourceSet:
 class _Reader:
     root: Path
     limits: Limits
+    fork: bool = False
+    """Whether :meth:`prefetch` may fork (see :mod:`policykit.load.parallel`)."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
     seen: dict[Path, Document | None] = field(default_factory=dict)
     ready: dict[Path, Document | PolicykitError] = field(default_factory=dict)
@@ -108,7 +110,7 @@ class _Reader:
         """Read these files now, all together (on two cores when there is a lot);
         :meth:`read` then hands them out, and reports their errors, in its own order."""
         todo = [p for p in paths if p not in self.seen and p not in self.ready]
-        self.ready.update(read_all(todo, display_path, self.limits))
+        self.ready.update(read_all(todo, display_path, self.limits, self.fork))
 
     def resolve(self, ref: str, base: Path, site: IncludeSite) -> Path | None:
         """The file ``ref`` names, or None after reporting why it can't be used."""
@@ -122,12 +124,11 @@ class _Reader:
                 or not target.is_relative_to(std)
                 or not target.is_file()
             ):
-                close = difflib.get_close_matches(ref, std_entries(), n=1)
                 self.report(
                     "PK113",
                     f"{ref!r} is not in the standard library",
                     site,
-                    hint=f"did you mean {close[0]!r}?" if close else "",
+                    hint=suggest(ref, std_entries()),
                 )
                 return None
             return target
@@ -202,15 +203,16 @@ def find_project_file(path: str | os.PathLike[str]) -> Path:
 
 
 def load_sources(
-    path: str | os.PathLike[str], limits: Limits | None = None
+    path: str | os.PathLike[str], limits: Limits | None = None, *, fork: bool = False
 ) -> tuple[SourceSet | None, tuple[Diagnostic, ...]]:
-    """Read a project and everything it includes.
+    """Read a project and everything it includes (``fork``: on two cores where that
+    pays; see :mod:`policykit.load.parallel`).
 
     Returns the sources that could be read and every diagnostic met on the way; the
     set is None only when the project file itself cannot be read.
     """
     project_path = find_project_file(path).resolve()
-    reader = _Reader(project_path.parent, limits or Limits())
+    reader = _Reader(project_path.parent, limits or Limits(), fork)
     if not project_path.is_file():
         reader.diagnostics.append(diag("PK100", "no such project file", display_path(project_path)))
         return None, tuple(reader.diagnostics)

@@ -1,6 +1,8 @@
 """Distribution arithmetic: exact projection onto bounds, smoothing and divergences.
 
 Every function takes and returns plain tuples of floats in a behavior's outcome order.
+Feasibility, the tolerance and the Jensen–Shannon divergence are the analysis's too and
+live in :mod:`policykit.graph.numbers`; they are named here as well, for the evaluator.
 """
 
 from __future__ import annotations
@@ -8,16 +10,27 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from policykit.graph.objective import js_divergence
+from policykit.graph.numbers import TOLERANCE, Vector, feasible, js_divergence
 
-Vector = tuple[float, ...]
+__all__ = [
+    "EPSILON",
+    "TOLERANCE",
+    "Vector",
+    "feasible",
+    "js",
+    "kl",
+    "normalize",
+    "project",
+    "rounded",
+    "smooth",
+    "tv",
+    "within",
+]
 
 EPSILON = 1e-3
 """Smoothing used wherever a logarithm meets a zero: ``x -> (1 - ε) x + ε / n``.
 A `prefer` is a target of probability 1 on one outcome; without smoothing it would veto
 every other outcome in a logarithmic pool and make every cost infinite."""
-
-TOLERANCE = 1e-9
 
 
 def smooth(p: Sequence[float], eps: float = EPSILON) -> Vector:
@@ -39,18 +52,12 @@ def kl(p: Sequence[float], q: Sequence[float]) -> float:
 def js(p: Sequence[float], q: Sequence[float]) -> float:
     """Jensen–Shannon divergence in bits (0 identical, 1 disjoint): the analysis's
     measure of soft tension, shared so the two never disagree."""
-    return js_divergence(tuple(p), tuple(q))
+    return js_divergence(p, q)
 
 
 def tv(p: Sequence[float], q: Sequence[float]) -> float:
     """Total variation distance (half the L1 distance)."""
     return math.fsum(abs(a - b) for a, b in zip(p, q, strict=True)) / 2
-
-
-def feasible(lo: Sequence[float], hi: Sequence[float]) -> bool:
-    if any(a > b + TOLERANCE for a, b in zip(lo, hi, strict=True)):
-        return False
-    return math.fsum(lo) <= 1 + TOLERANCE and math.fsum(hi) >= 1 - TOLERANCE
 
 
 def within(p: Sequence[float], lo: Sequence[float], hi: Sequence[float]) -> bool:

@@ -29,16 +29,16 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
-from policykit.analyze.bounds import compatible, inside
-from policykit.analyze.context import Adjustment, Context
 from policykit.codes import Code, diag, register
 from policykit.diagnostics import Diagnostic, Related, Severity
+from policykit.graph.numbers import Vector, bits, compatible, feasible, inside, meet
 from policykit.graph.objective import ObjectiveGraph, RuleRef
+from policykit.graph.permissions import Adjustment, Permissions
 from policykit.graph.scope import Masks, is_empty
-from policykit.resolve.distributions import Vector, feasible, kl, project
+from policykit.resolve.distributions import kl, project
 from policykit.resolve.strategies import STRATEGIES, Target
 
 register(
@@ -111,17 +111,45 @@ class BehaviorResolution:
     """In row-major order over ``classes``."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Resolution:
-    behaviors: list[BehaviorResolution] = field(default_factory=list)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+    """Every behavior resolved, and the errors met on the way (PK420, PK421)."""
+
+    behaviors: tuple[BehaviorResolution, ...]
+    diagnostics: tuple[Diagnostic, ...]
 
 
-def _bits(x: int) -> Iterator[int]:
-    while x:
-        low = x & -x
-        yield low.bit_length() - 1
-        x ^= low
+@dataclass(frozen=True, slots=True)
+class Contradiction:
+    """Hard rules of one rank that cannot all hold in a cell (PK420)."""
+
+    rank: int
+    rules: tuple[str, ...]
+
+    def message(self) -> str:
+        ids = ", ".join(repr(r) for r in self.rules)
+        return f"hard rules of rank {self.rank} cannot all hold: {ids}"
+
+
+@dataclass(frozen=True, slots=True)
+class HardBounds:
+    """The bounds a cell's hard rules leave, and what became of each rule. With a
+    ``contradiction``, the rules of higher ranks as far as they were applied."""
+
+    lo: Vector
+    hi: Vector
+    kept: tuple[RuleRef, ...]
+    overridden: tuple[Override, ...]
+    adjusted: tuple[Adjusted, ...]
+    contradiction: Contradiction | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CellOutcome:
+    """One cell resolved, and why it could not be, if it could not."""
+
+    cell: ResolvedCell
+    contradiction: Contradiction | None
 
 
 def partition(
@@ -171,7 +199,7 @@ def stakeholder_targets(soft: Sequence[RuleRef]) -> list[Target]:
 
 
 class _CellResolver:
-    def __init__(self, graph: ObjectiveGraph, ctx: Context, behavior: str) -> None:
+    def __init__(self, graph: ObjectiveGraph, ctx: Permissions, behavior: str) -> None:
         self.graph = graph
         self.ctx = ctx
         self.behavior = graph.behavior(behavior)
@@ -181,29 +209,25 @@ class _CellResolver:
         self.default = tuple(self.behavior.default.get(o, 0.0) for o in self.outcomes)
         self.full: tuple[Vector, Vector] = ((0.0,) * n, (1.0,) * n)
 
-    def hard_bounds(
-        self, hard: Sequence[RuleRef]
-    ) -> tuple[Vector, Vector, list[RuleRef], list[Override], list[Adjusted], str | None]:
-        """Bounds from the hard rules, rank by rank; the last item is an error message
-        when rules of one rank cannot all hold."""
+    def hard_bounds(self, hard: Sequence[RuleRef]) -> HardBounds:
+        """Bounds from the hard rules, rank by rank, up to the first rank whose rules
+        cannot all hold."""
         effective: dict[str, tuple[Vector, Vector]] = {}
         kept: list[RuleRef] = []
         overridden: list[Override] = []
         adjusted: list[Adjusted] = []
         lo, hi = self.full
         for r in hard:
-            lo = tuple(max(x, y) for x, y in zip(lo, r.lo, strict=True))
-            hi = tuple(min(x, y) for x, y in zip(hi, r.hi, strict=True))
+            lo, hi = meet(lo, hi, r.lo, r.hi)
         if feasible(lo, hi):
             # the common case: everything holds together, nothing is overridden
-            return lo, hi, list(hard), overridden, adjusted, None
+            return HardBounds(lo, hi, tuple(hard), (), ())
         lo, hi = self.full
 
         def meet_all() -> tuple[Vector, Vector]:
             a, b = self.full
-            for bounds in effective.values():
-                a = tuple(max(x, y) for x, y in zip(a, bounds[0], strict=True))
-                b = tuple(min(x, y) for x, y in zip(b, bounds[1], strict=True))
+            for b_lo, b_hi in effective.values():
+                a, b = meet(a, b, b_lo, b_hi)
             return a, b
 
         ordered = sorted(hard, key=lambda r: (-r.rank, r.stakeholder, r.id))
@@ -211,21 +235,14 @@ class _CellResolver:
             members = list(group)
             g_lo, g_hi = self.full
             for r in members:
-                g_lo = tuple(max(x, y) for x, y in zip(g_lo, r.lo, strict=True))
-                g_hi = tuple(min(x, y) for x, y in zip(g_hi, r.hi, strict=True))
+                g_lo, g_hi = meet(g_lo, g_hi, r.lo, r.hi)
             if not feasible(g_lo, g_hi):
-                ids = ", ".join(repr(r.id) for r in members)
-                return (
-                    lo,
-                    hi,
-                    kept,
-                    overridden,
-                    adjusted,
-                    (f"hard rules of rank {rank} cannot all hold: {ids}"),
+                contradiction = Contradiction(rank, tuple(r.id for r in members))
+                return HardBounds(
+                    lo, hi, tuple(kept), tuple(overridden), tuple(adjusted), contradiction
                 )
             for r in members:
-                t_lo = tuple(max(x, y) for x, y in zip(lo, r.lo, strict=True))
-                t_hi = tuple(min(x, y) for x, y in zip(hi, r.hi, strict=True))
+                t_lo, t_hi = meet(lo, hi, r.lo, r.hi)
                 if feasible(t_lo, t_hi):
                     lo, hi = t_lo, t_hi
                     effective[r.id] = (r.lo, r.hi)
@@ -255,25 +272,24 @@ class _CellResolver:
                         ]
                         continue
                     effective = saved
-                by = contradicted[0] if contradicted else (above[0] if above else None)
-                if by is None:  # same rank: the group check above makes this unreachable
-                    return lo, hi, kept, overridden, adjusted, f"rule {r.id!r} cannot hold"
+                # Not empty: r is of a lower rank than the first group, which is kept
+                # whole (its rules hold together, so each of them joins).
+                by = contradicted[0] if contradicted else above[0]
                 reason = (
                     f"contradicts higher-ranked {by.stakeholder} rule {by.id!r}"
                     if contradicted
                     else "cannot hold together with the higher-ranked rules"
                 )
                 overridden.append(Override(r.id, by.id, reason))
-        return lo, hi, kept, overridden, adjusted, None
+        return HardBounds(lo, hi, tuple(kept), tuple(overridden), tuple(adjusted))
 
-    def resolve(
-        self, classes: tuple[int, ...], rules: Sequence[RuleRef]
-    ) -> tuple[ResolvedCell, str | None]:
+    def resolve(self, classes: tuple[int, ...], rules: Sequence[RuleRef]) -> CellOutcome:
         hard = [r for r in rules if r.hard]
         soft = [r for r in rules if not r.hard]
-        lo, hi, kept, overridden, adjusted, error = self.hard_bounds(hard)
+        bounds = self.hard_bounds(hard)
+        lo, hi = bounds.lo, bounds.hi
         targets = stakeholder_targets(soft)
-        if error is not None:
+        if bounds.contradiction is not None:
             intended = self.default
         elif targets:
             intended = self.strategy(targets, lo, hi)
@@ -298,37 +314,40 @@ class _CellResolver:
             lo=lo,
             hi=hi,
             applied=tuple(sorted(r.id for r in rules)),
-            winners=tuple(sorted([r.id for r in kept] + deciding)),
-            overridden=tuple(sorted(overridden, key=lambda o: o.rule)),
-            adjusted=tuple(sorted(adjusted, key=lambda a: (a.rule, a.by))),
+            winners=tuple(sorted([r.id for r in bounds.kept] + deciding)),
+            overridden=tuple(sorted(bounds.overridden, key=lambda o: o.rule)),
+            adjusted=tuple(sorted(bounds.adjusted, key=lambda a: (a.rule, a.by))),
             dropped=(),
             targets=tuple((t.stakeholder, t.distribution, t.influence) for t in targets),
             costs=costs,
             weight=weight,
         )
-        return cell, error
+        return CellOutcome(cell, bounds.contradiction)
 
 
-def resolve(graph: ObjectiveGraph, dropped: set[str]) -> Resolution:
+def resolve(graph: ObjectiveGraph, dropped: frozenset[str] = frozenset()) -> Resolution:
     """Resolve every behavior of the graph, leaving out the ``dropped`` rules."""
-    ctx = Context(graph)
-    out = Resolution()
+    ctx = Permissions(graph)
+    behaviors = []
+    diagnostics: list[Diagnostic] = []
     for behavior in graph.behaviors():
         all_refs = [r for r in graph.rules_for(behavior) if not is_empty(r.masks)]
         refs = [r for r in all_refs if r.id not in dropped]
         gone = [r for r in all_refs if r.id in dropped]
-        out.behaviors.append(_resolve_behavior(graph, ctx, behavior, refs, gone, out))
-    return out
+        resolved, errors = _resolve_behavior(graph, ctx, behavior, refs, gone)
+        behaviors.append(resolved)
+        diagnostics += errors
+    return Resolution(tuple(behaviors), tuple(diagnostics))
 
 
 def _resolve_behavior(
     graph: ObjectiveGraph,
-    ctx: Context,
+    ctx: Permissions,
     behavior: str,
     refs: list[RuleRef],
     gone: list[RuleRef],
-    out: Resolution,
-) -> BehaviorResolution:
+) -> tuple[BehaviorResolution, list[Diagnostic]]:
+    """The behavior's cells, and its errors."""
     resolver = _CellResolver(graph, ctx, behavior)
     dims, class_masks, class_rules = partition(graph, refs)
     space = graph.space
@@ -340,41 +359,40 @@ def _resolve_behavior(
     )
     if count > MAX_CELLS:
         file, line, col = graph.workspace.origins[behavior].position()
-        out.diagnostics.append(
-            diag(
-                "PK421",
-                f"the rules on {behavior!r} divide its context space into {count} cells, "
-                f"more than {MAX_CELLS}",
-                file,
-                line,
-                col,
-                behavior=behavior,
-            )
+        too_many = diag(
+            "PK421",
+            f"the rules on {behavior!r} divide its context space into {count} cells, "
+            f"more than {MAX_CELLS}",
+            file,
+            line,
+            col,
+            behavior=behavior,
         )
-        return BehaviorResolution(behavior, resolver.outcomes, names, classes, ())
+        return BehaviorResolution(behavior, resolver.outcomes, names, classes, ()), [too_many]
     everyone = (1 << len(refs)) - 1
     cache: dict[int, ResolvedCell] = {}
     cells = []
+    errors: list[Diagnostic] = []
     for combo in itertools.product(*(range(len(c)) for c in class_masks)):
         members = everyone
         for d_index, c in enumerate(combo):
             members &= class_rules[d_index][c]
-        rules = [refs[i] for i in _bits(members)]
+        rules = [refs[i] for i in bits(members)]
         gone_here = tuple(sorted(r.id for r in gone if _covers(r.masks, dims, class_masks, combo)))
         cached = cache.get(members)
         if cached is None:
-            cell, error = resolver.resolve(tuple(combo), rules)
-            if error is not None:
-                out.diagnostics.append(
-                    _cell_error(graph, behavior, rules, names, classes, combo, error)
-                )
+            outcome = resolver.resolve(tuple(combo), rules)
+            cell = outcome.cell
+            if outcome.contradiction is not None:
+                message = outcome.contradiction.message()
+                errors.append(_cell_error(graph, behavior, rules, names, classes, combo, message))
             cache[members] = cell
         else:
             cell = replace(cached, classes=tuple(combo))
         if gone_here:
             cell = replace(cell, dropped=gone_here)
         cells.append(cell)
-    return BehaviorResolution(behavior, resolver.outcomes, names, classes, tuple(cells))
+    return BehaviorResolution(behavior, resolver.outcomes, names, classes, tuple(cells)), errors
 
 
 def _covers(

@@ -7,7 +7,6 @@ what the user wrote and, for unknown fields and values, suggests the closest val
 from __future__ import annotations
 
 import datetime
-import difflib
 import re
 import types
 import typing
@@ -20,6 +19,7 @@ from pydantic_core import ErrorDetails
 from policykit.codes import diag
 from policykit.diagnostics import Diagnostic
 from policykit.load.reader import Document, YMap, YSeq, unpack
+from policykit.util.text import suggest
 
 Loc = tuple[str | int, ...]
 
@@ -76,12 +76,6 @@ def raw_text(document: Document, line: int, column: int) -> str:
     text = document.line_text(line)[column - 1 :]
     match = _PLAIN_SCALAR.match(text)
     return (match.group(0) if match else text).strip()
-
-
-def suggest(name: str, choices: Iterable[str]) -> str:
-    """A "did you mean" hint, or an empty string."""
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else ""
 
 
 def _unwrap(tp: Any) -> list[Any]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode
 
 from policykit.schema.models import Catalog, Policy, Project
 
@@ -23,15 +24,21 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
 
+def model_schema(model: type[BaseModel], title: str, mode: JsonSchemaMode) -> dict[str, Any]:
+    """A model's JSON Schema (draft 2020-12) under ``title``: the envelope of every
+    schema policykit commits (file kinds, the spec, eval cases, results)."""
+    schema = model.model_json_schema(by_alias=True, mode=mode)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": title,
+        **{k: v for k, v in schema.items() if k != "title"},
+    }
+
+
 def json_schema(kind: str) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of one file kind."""
     model = SCHEMA_MODELS[kind]
-    schema = model.model_json_schema(by_alias=True, mode="validation")
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": f"policykit/v1 {model.__name__}",
-        **{k: v for k, v in schema.items() if k != "title"},
-    }
+    return model_schema(model, f"policykit/v1 {model.__name__}", "validation")
 
 
 def dumps(schema: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ may not claim to speak for a stakeholder other than the one the project binds it
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from policykit.codes import diag
 from policykit.diagnostics import Diagnostic, Related, Severity
 from policykit.load.project import IncludeSite, Source, SourceSet
 from policykit.load.reader import Document, YSeq, unpack
-from policykit.schema.errors import format_path, locate, suggest, to_diagnostics
+from policykit.schema.errors import format_path, locate, to_diagnostics
 from policykit.schema.models import (
     Behavior,
     Catalog,
@@ -34,6 +35,7 @@ from policykit.schema.models import (
     Rule,
     Stakeholder,
 )
+from policykit.util.text import suggest
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -460,7 +462,7 @@ def _satisfiable(rule: Rule, outcomes: Collection[str]) -> bool:
     if rule.forbid is not None:
         return not set(outcomes) <= set(rule.forbid)
     if rule.bounds is not None:
-        hi = sum(rule.bounds[o].max if o in rule.bounds else 1.0 for o in outcomes)
+        hi = math.fsum(rule.bounds[o].max if o in rule.bounds else 1.0 for o in outcomes)
         return hi >= 1 - 1e-9
     return True
 

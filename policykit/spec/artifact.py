@@ -20,6 +20,8 @@ from policykit import __version__
 from policykit.graph.objective import ObjectiveGraph
 from policykit.resolve.distributions import rounded
 from policykit.resolve.resolver import Resolution
+from policykit.schema.jsonschema import model_schema
+from policykit.schema.models import STAKEHOLDERS
 
 SPEC_VERSION = "policykit.spec/v1"
 
@@ -286,7 +288,7 @@ def build_spec(graph: ObjectiveGraph, resolution: Resolution) -> TargetBehaviorS
             name: Stakeholder(
                 rank=project.settings(name).rank, weight=project.settings(name).weight
             )
-            for name in ("society", "developer", "deployer", "user")
+            for name in STAKEHOLDERS
         },
         dimensions=[
             Dimension(
@@ -312,9 +314,5 @@ def dumps(spec: TargetBehaviorSpec) -> str:
 
 
 def spec_json_schema() -> dict[str, Any]:
-    schema = TargetBehaviorSpec.model_json_schema(mode="serialization")
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "policykit target behavior spec (policykit.spec/v1)",
-        **{k: v for k, v in schema.items() if k != "title"},
-    }
+    title = "policykit target behavior spec (policykit.spec/v1)"
+    return model_schema(TargetBehaviorSpec, title, "serialization")

@@ -4,6 +4,7 @@ Loading a spec builds one *row* per behavior: a tuple whose first item holds, pe
 dimension of the spec (in declared order), a table from each value to how far it moves
 the offset into the row, and whose other items are the behavior's cells, row-major over
 its value classes. A query adds up one table entry per dimension and reads the cell.
+Beside each row, a :class:`Partial` answers contexts that leave dimensions out.
 Nothing is searched and no rule is looked at, so the time of a query does not grow with
 the number of rules.
 
@@ -19,15 +20,15 @@ a plain dict, every behavior at once, any mistake) it hands to the general path.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 from collections.abc import Callable, Mapping
 from functools import cache
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from policykit.spec.artifact import SPEC_VERSION
+from policykit.util.text import suggest
 
 
 class QueryError(ValueError):
@@ -41,12 +42,19 @@ class SpecFormatError(ValueError):
 Distribution = Mapping[str, float]
 
 Row = tuple[Any, ...]
-"""``(head, cell_0, cell_1, ...)``. ``head`` is ``(*tables, base, deltas)``: per
-dimension a ``{value: offset}`` table (all zeros for a dimension that does not divide
-the behavior), then for partial contexts the offset of the all-defaults cell and, per
-dimension name, each value's offset from the default's. The cell of a full context is
-``row[1 + tables[0][value_0] + tables[1][value_1] + ...]``, that of any context
-``row[base + sum(deltas[name][value] for name, value in context.items())]``."""
+"""``(tables, cell_0, cell_1, ...)``. ``tables`` holds per dimension a ``{value:
+offset}`` table (all zeros for a dimension that does not divide the behavior). The cell
+of a full context is ``row[1 + tables[0][value_0] + tables[1][value_1] + ...]``."""
+
+
+class Partial(NamedTuple):
+    """How to find a row's cell for any context, every dimension named or not: the
+    cell is ``row[base + sum(deltas[name][value] for name, value in context.items())]``."""
+
+    base: int
+    """The offset into the row of the all-defaults cell."""
+    deltas: dict[str, dict[str, int]]
+    """Per dimension name, each value's offset from the default's."""
 
 
 class Query(Protocol):
@@ -82,7 +90,9 @@ class Spec:
         """Per behavior, its dividing dimensions (in cell order) and their value classes."""
         self.defaults: dict[str, str] = {d["id"]: d["default"] for d in data["dimensions"]}
 
-        self._rows: dict[str, Row] = _rows(data["behaviors"], self.values, self.defaults)
+        self._rows: dict[str, Row]
+        self._partials: dict[str, Partial]
+        self._rows, self._partials = _rows(data["behaviors"], self.values, self.defaults)
         self.intended = _query(len(self.values))(self._rows, self._general, *self.values)
 
     @classmethod
@@ -106,22 +116,22 @@ class Spec:
             row = self._rows.get(behavior)
             if row is None:
                 raise self._unknown_behavior(behavior)
-            return row[self._offset(row[0], context)]
-        offsets: dict[int, int] = {}  # by head: behaviors cut alike share one
+            return row[self._offset(self._partials[behavior], context)]
+        offsets: dict[int, int] = {}  # by partial: behaviors cut alike share one
         answers = {}
         for b, row in self._rows.items():
-            at = offsets.get(id(row[0]))
+            partial = self._partials[b]
+            at = offsets.get(id(partial))
             if at is None:
-                at = offsets[id(row[0])] = self._offset(row[0], context)
+                at = offsets[id(partial)] = self._offset(partial, context)
             answers[b] = row[at]
         return answers
 
-    def _offset(self, head: tuple[Any, ...], context: Mapping[str, str]) -> int:
-        offset: int = head[-2]
-        deltas: dict[str, dict[str, int]] = head[-1]
+    def _offset(self, partial: Partial, context: Mapping[str, str]) -> int:
+        offset = partial.base
         try:
             for name, value in context.items():
-                offset += deltas[name][value]
+                offset += partial.deltas[name][value]
         except (KeyError, TypeError):
             raise self._bad_context(context) from None
         return offset
@@ -150,10 +160,11 @@ def _rows(
     behaviors: list[dict[str, Any]],
     values: Mapping[str, tuple[str, ...]],
     defaults: Mapping[str, str],
-) -> dict[str, Row]:
-    """Every behavior's row. Equal tables, equal heads and equal distributions are one
-    object each; the rows and the distributions are made last, one after the other, so
-    that they lie close together in memory."""
+) -> tuple[dict[str, Row], dict[str, Partial]]:
+    """Every behavior's row and partial. Equal tables, equal rows of tables, equal
+    partials and equal distributions are one object each; the rows and the
+    distributions are made last, one after the other, so that they lie close together
+    in memory."""
     shared: dict[Any, Any] = {}
     plans = []
     for behavior in behaviors:
@@ -173,26 +184,29 @@ def _rows(
         for cell in behavior["cells"]:
             key = (outcomes, tuple(cell["intended"][o] for o in outcomes))
             cells.append(shared.setdefault(key, key))
-        head_key = ("head", *map(id, tables))
-        head = shared.get(head_key)
-        if head is None:
-            head = shared[head_key] = _head(tables, values, defaults, shared)
-        plans.append((behavior["id"], head, cells))
+        tables_key = ("tables", *map(id, tables))
+        found = shared.get(tables_key)
+        if found is None:
+            found = shared[tables_key] = (
+                tuple(tables),
+                _partial(tables, values, defaults, shared),
+            )
+        plans.append((behavior["id"], found, cells))
     distributions = {
         key: MappingProxyType(dict(zip(*key, strict=True)))
         for _, _, cells in plans
         for key in cells
     }
-    return {b: (head, *map(distributions.__getitem__, cells)) for b, head, cells in plans}
+    rows = {b: (head[0], *map(distributions.__getitem__, cells)) for b, head, cells in plans}
+    return rows, {b: head[1] for b, head, _ in plans}
 
 
-def _head(
+def _partial(
     tables: list[dict[str, int]],
     values: Mapping[str, tuple[str, ...]],
     defaults: Mapping[str, str],
     shared: dict[Any, Any],
-) -> tuple[Any, ...]:
-    """``(*tables, base, deltas)``, see ``Row``."""
+) -> Partial:
     base = 1
     deltas = {}
     for name, table in zip(values, tables, strict=True):
@@ -200,7 +214,7 @@ def _head(
         base += default
         delta = {v: offset - default for v, offset in table.items()}
         deltas[name] = shared.setdefault(("delta", *delta.items()), delta)
-    return (*tables, base, deltas)
+    return Partial(base, deltas)
 
 
 class _SlimCells:
@@ -271,5 +285,5 @@ distribution when ``behavior`` is given, else a mapping of all behaviors."""
 
 
 def _hint(name: str, choices: Any) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    hint = suggest(name, choices)
+    return f" ({hint})" if hint else ""

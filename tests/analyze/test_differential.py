@@ -33,7 +33,7 @@ def test_indexed_engine_matches_all_pairs_reference(files: dict[str, Any]) -> No
         assert graph is not None, "the generator makes valid projects"
         ctx = Context(graph)
         fast = sorted(f.key() for f in find_pairs(graph, ctx))
-        slow = sorted(f.key() for f in naive_pairs(graph, ctx))
+        slow = sorted(f.key() for f in naive_pairs(graph))
         codes = {key[0] for key in slow}
         for code in codes:
             event(code)

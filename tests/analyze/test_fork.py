@@ -15,22 +15,24 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policykit.analyze import analyze, fork
+from policykit.analyze import Analysis, analyze, fork
 from policykit.diagnostics import Diagnostic, Related, Severity
 from policykit.graph.objective import ObjectiveGraph
+from policykit.util import fork as forking
+from policykit.util.tuning import Tuning
 from tests.analyze.strategies import graph_of, projects
 
 
-def _sequential(graph: ObjectiveGraph) -> list[Diagnostic]:
+def _sequential(graph: ObjectiveGraph) -> Analysis:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(fork, "PARALLEL_WEIGHT", 10**9)
-        return analyze(graph)
+        return analyze(graph, Tuning(fork=True))
 
 
 @pytest.fixture
 def always_fork(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(fork, "PARALLEL_WEIGHT", 0)
-    monkeypatch.setattr(fork, "_core_to_spare", lambda: True)
+    monkeypatch.setattr(forking, "core_to_spare", lambda: True)
     yield
 
 
@@ -41,8 +43,22 @@ def test_forked_analysis_is_the_sequential_one(files: dict[str, Any]) -> None:
         graph = graph_of(files, Path(tmp))
         expected = _sequential(graph)
         mp.setattr(fork, "PARALLEL_WEIGHT", 0)
-        mp.setattr(fork, "_core_to_spare", lambda: True)
-        assert analyze(graph) == expected
+        mp.setattr(forking, "core_to_spare", lambda: True)
+        assert analyze(graph, Tuning(fork=True)) == expected
+
+
+def test_nothing_forks_or_reads_the_load_unless_asked(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def refused(*args: object) -> Any:
+        raise AssertionError("asked the system")
+
+    monkeypatch.setattr(fork, "PARALLEL_WEIGHT", 0)
+    monkeypatch.setattr(forking, "core_to_spare", refused)
+    monkeypatch.setattr(forking, "start", refused)
+    assert fork.each(list(range(5)), _work, 1, list, allowed=False) == (_expected(5), [])
+    with pytest.raises(AssertionError, match="asked the system"):
+        fork.each(list(range(5)), _work, 1, list, allowed=True)
 
 
 def _work(item: int) -> list[Diagnostic]:
@@ -51,8 +67,8 @@ def _work(item: int) -> list[Diagnostic]:
     ]
 
 
-def _expected(n: int) -> list[Diagnostic]:
-    return [d for item in range(n) for d in _work(item)]
+def _expected(n: int) -> list[list[Diagnostic]]:
+    return [_work(item) for item in range(n)]
 
 
 @pytest.mark.parametrize("child_delay", [0.0, 0.05])
@@ -68,7 +84,10 @@ def test_each_item_once_in_order_however_the_work_splits(
             time.sleep(0.01)
         return _work(item)
 
-    assert fork.each(list(range(12)), work, 1, lambda: "meanwhile") == (_expected(12), "meanwhile")
+    assert fork.each(list(range(12)), work, 1, lambda: "meanwhile", allowed=True) == (
+        _expected(12),
+        "meanwhile",
+    )
 
 
 def test_the_child_takes_a_share(always_fork: None, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -84,7 +103,7 @@ def test_the_child_takes_a_share(always_fork: None, monkeypatch: pytest.MonkeyPa
     def slow_start() -> None:
         time.sleep(0.3)  # the child is well ahead by the time this process starts
 
-    assert fork.each(list(range(20)), work, 1, slow_start) == (_expected(20), None)
+    assert fork.each(list(range(20)), work, 1, slow_start, allowed=True) == (_expected(20), None)
     assert in_parent == list(range(len(in_parent)))
     assert len(in_parent) < 20
 
@@ -97,14 +116,17 @@ def test_a_failing_child_leaves_the_work_here(always_fork: None) -> None:
             raise RuntimeError("boom")
         return _work(item)
 
-    assert fork.each(list(range(10)), work, 1, list) == (_expected(10), [])
+    assert fork.each(list(range(10)), work, 1, list, allowed=True) == (_expected(10), [])
 
 
 def test_a_damaged_record_leaves_the_work_here(
     always_fork: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(fork.pickle, "loads", lambda data: 1 / 0)
-    assert fork.each(list(range(10)), _work, 1, lambda: time.sleep(0.2)) == (_expected(10), None)
+    assert fork.each(list(range(10)), _work, 1, lambda: time.sleep(0.2), allowed=True) == (
+        _expected(10),
+        None,
+    )
 
 
 def test_without_fork_the_work_is_done_here(
@@ -114,7 +136,7 @@ def test_without_fork_the_work_is_done_here(
         raise OSError("no fork here")
 
     monkeypatch.setattr(fork.os, "fork", no_fork)
-    assert fork.each(list(range(5)), _work, 1, lambda: "x") == (_expected(5), "x")
+    assert fork.each(list(range(5)), _work, 1, lambda: "x", allowed=True) == (_expected(5), "x")
 
 
 def test_without_a_temporary_file_the_work_is_done_here(
@@ -123,8 +145,8 @@ def test_without_a_temporary_file_the_work_is_done_here(
     def no_file() -> Any:
         raise OSError("read-only")
 
-    monkeypatch.setattr(fork.tempfile, "TemporaryFile", no_file)
-    assert fork.each(list(range(5)), _work, 1, lambda: "x") == (_expected(5), "x")
+    monkeypatch.setattr(forking.tempfile, "TemporaryFile", no_file)
+    assert fork.each(list(range(5)), _work, 1, lambda: "x", allowed=True) == (_expected(5), "x")
 
 
 def test_no_child_below_the_weight_or_without_a_core_to_spare(
@@ -134,10 +156,12 @@ def test_no_child_below_the_weight_or_without_a_core_to_spare(
         raise AssertionError("forked")
 
     monkeypatch.setattr(fork.os, "fork", no_fork)
-    monkeypatch.setattr(fork, "_core_to_spare", lambda: True)
-    assert fork.each(list(range(5)), _work, fork.PARALLEL_WEIGHT - 1, list) == (_expected(5), [])
-    monkeypatch.setattr(fork, "_core_to_spare", lambda: False)
-    assert fork.each(list(range(5)), _work, fork.PARALLEL_WEIGHT, list) == (_expected(5), [])
+    monkeypatch.setattr(forking, "core_to_spare", lambda: True)
+    weight = fork.PARALLEL_WEIGHT - 1
+    assert fork.each(list(range(5)), _work, weight, list, allowed=True) == (_expected(5), [])
+    monkeypatch.setattr(forking, "core_to_spare", lambda: False)
+    weight = fork.PARALLEL_WEIGHT
+    assert fork.each(list(range(5)), _work, weight, list, allowed=True) == (_expected(5), [])
 
 
 def test_an_error_here_stops_the_child(always_fork: None) -> None:
@@ -149,7 +173,7 @@ def test_an_error_here_stops_the_child(always_fork: None) -> None:
         raise KeyError("this process failed")
 
     with pytest.raises(KeyError):
-        fork.each(list(range(1000)), slow, 1, fails)
+        fork.each(list(range(1000)), slow, 1, fails, allowed=True)
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)  # no child left, not even a zombie
 
@@ -162,11 +186,11 @@ def test_a_core_to_spare_is_one_nothing_else_runs_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, loadavg: str, spare: bool
 ) -> None:
     (tmp_path / "loadavg").write_text(loadavg)
-    monkeypatch.setattr(fork, "_LOADAVG", str(tmp_path / "loadavg"))
-    monkeypatch.setattr(fork.os, "sched_getaffinity", lambda pid: {0, 1})
-    assert fork._core_to_spare() is spare
-    monkeypatch.setattr(fork, "_LOADAVG", str(tmp_path / "missing"))
-    assert fork._core_to_spare() is False
+    monkeypatch.setattr(forking, "LOADAVG", str(tmp_path / "loadavg"))
+    monkeypatch.setattr(forking.os, "sched_getaffinity", lambda pid: {0, 1})
+    assert forking.core_to_spare() is spare
+    monkeypatch.setattr(forking, "LOADAVG", str(tmp_path / "missing"))
+    assert forking.core_to_spare() is False
 
 
 related = st.builds(Related, st.text(), st.text(), st.integers(0, 99), st.integers(0, 99))
@@ -189,4 +213,4 @@ diagnostics = st.builds(
 
 @given(diagnostics)
 def test_rows_round_trip(d: Diagnostic) -> None:
-    assert fork._from_row(fork._to_row(d)) == d
+    assert Diagnostic.from_row(d.to_row()) == d

@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from bench.generate import generate
-from policykit.api import validate_project
+from policykit.api import ValidateOptions, validate_project
 from policykit.diagnostics import PolicykitError
 from policykit.load import parallel, reader
 from policykit.load.parallel import Outcome, read_all
 from policykit.load.reader import Limits, YMap
+from policykit.util import fork as forking
+from policykit.util.tuning import Tuning
 
 FILES = {
     "a.yaml": "rules:\n" + "".join(f"  - {{id: a{i}, when: [x, y]}}\n" for i in range(300)),
@@ -59,21 +61,21 @@ def files(tmp_path: Path) -> list[Path]:
 def test_forked_reading_matches_reading_one_by_one(
     files: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not parallel._can_fork():
+    if not forking.can_fork():
         pytest.skip("no fork here (not Linux, or other threads are running)")
     limits = Limits()
     monkeypatch.setattr(parallel, "PARALLEL_BYTES", 1 << 62)
-    alone = read_all(files, _display, limits)
+    alone = read_all(files, _display, limits, fork=True)
     monkeypatch.setattr(parallel, "PARALLEL_BYTES", 0)
     forked_reads: list[Path] = []
     original = parallel._read_forked
 
-    def spy(mine: list[Path], theirs: list[Path], *args: object) -> dict[Path, Outcome]:
+    def spy(mine: list[Path], theirs: list[Path], *args: object) -> dict[Path, Outcome] | None:
         forked_reads.extend(theirs)
         return original(mine, theirs, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(parallel, "_read_forked", spy)
-    together = read_all(files, _display, limits)
+    together = read_all(files, _display, limits, fork=True)
     assert forked_reads, "the child read some of the files"
     assert set(together) == set(alone) == set(files)
     for path in files:
@@ -94,7 +96,7 @@ def test_a_failing_child_leaves_its_files_to_the_parent(
         return original(path, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(parallel, "_read", read)
-    got = read_all(files, _display, Limits())
+    got = read_all(files, _display, Limits(), fork=True)
     assert set(got) == set(files)
     for path in files:
         assert _summary(got[path]) == _summary(original(path, _display, Limits()))
@@ -102,7 +104,7 @@ def test_a_failing_child_leaves_its_files_to_the_parent(
 
 def test_no_fork_while_other_threads_run(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("threading.active_count", lambda: 2)
-    assert not parallel._can_fork()
+    assert not forking.can_fork()
 
 
 def test_split_gives_the_child_its_share_of_bytes() -> None:
@@ -118,9 +120,10 @@ def test_validate_is_the_same_read_either_way(
 ) -> None:
     project = generate(tmp_path / "p", 600, behaviors=20, conflict_rate=0.1)
     monkeypatch.setattr(parallel, "PARALLEL_BYTES", 1 << 62)
-    alone = validate_project(project)
+    fork = ValidateOptions(tuning=Tuning(fork=True))
+    alone = validate_project(project, fork)
     monkeypatch.setattr(parallel, "PARALLEL_BYTES", 0)
-    together = validate_project(project)
+    together = validate_project(project, fork)
     assert together.diagnostics == alone.diagnostics
     assert alone.diagnostics  # the generated conflicts were found
 
@@ -136,4 +139,17 @@ def test_nothing_forks_with_the_c_reader(
 
     monkeypatch.setattr(parallel, "_read_forked", forked)
     monkeypatch.setattr(parallel, "_read", lambda path, *args: path)
+    assert read_all(files, _display, Limits(), fork=True) == {p: p for p in files}
+
+
+def test_nothing_forks_unless_asked(files: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "PARALLEL_BYTES", 0)
+
+    def forked(*args: object) -> None:
+        raise AssertionError("forked")
+
+    monkeypatch.setattr(forking, "start", forked)
+    monkeypatch.setattr(parallel, "_read", lambda path, *args: path)
     assert read_all(files, _display, Limits()) == {p: p for p in files}
+    with pytest.raises(AssertionError, match="forked"):
+        read_all(files, _display, Limits(), fork=True)

@@ -1,5 +1,9 @@
 """Golden projects: each folder here is a small project and its expected diagnostics.
 
+A project that passes validation is compiled too: its ``compile`` section holds what
+compilation adds (the resolver's diagnostics, such as PK420 and PK421), whether a spec
+came out, and the rules dropped for violating a permission.
+
 ``expected.json`` is generated, never edited by hand:
 
     .venv/bin/python tests/projects/golden.py            # regenerate every case
@@ -36,17 +40,27 @@ def cases() -> list[Path]:
 
 
 def run_case(case: Path) -> dict[str, Any]:
-    """Validate a case from inside its folder, so file names in the output are short."""
+    """Validate a case (and compile it, if it passes) from inside its folder, so file
+    names in the output are short."""
     from policykit.api import validate_project
+    from policykit.compile import compile_project
     from policykit.diagnostics import has_errors
 
     with chdir(case):
         result = validate_project("policykit.yaml")
-    diagnostics = [d.to_json() for d in result.diagnostics]
-    return {
-        "passes": not has_errors(result.diagnostics),
-        "diagnostics": diagnostics,
-    }
+        out: dict[str, Any] = {
+            "passes": not has_errors(result.diagnostics),
+            "diagnostics": [d.to_json() for d in result.diagnostics],
+        }
+        if out["passes"]:
+            compiled = compile_project("policykit.yaml")
+            added = [d for d in compiled.diagnostics if d not in result.diagnostics]
+            out["compile"] = {
+                "compiles": compiled.spec is not None,
+                "diagnostics": [d.to_json() for d in added],
+                "dropped": sorted(compiled.dropped),
+            }
+    return out
 
 
 def expected_path(case: Path) -> Path:

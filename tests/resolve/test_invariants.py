@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from policykit.analyze.context import Context
-from policykit.compile import CompileResult, compile_project, dropped_rules
+from policykit.compile import CompileResult, compile_project
 from policykit.resolve.distributions import within
 from policykit.resolve.resolver import _CellResolver
 from policykit.resolve.strategies import STRATEGIES, worst_cost
@@ -56,15 +56,16 @@ def test_cells_agree_with_resolving_every_concrete_context(
     assert result.graph is not None and result.spec is not None
     graph = result.graph
     spec = Spec(result.spec.model_dump(mode="json"))
-    dropped = dropped_rules(graph, result.diagnostics)
+    dropped = result.dropped
     ctx = Context(graph)
     for behavior in graph.behaviors():
         resolver = _CellResolver(graph, ctx, behavior)
         for context in _contexts():
             rules = [r for r in graph.rules_in(behavior, context) if r.id not in dropped]
             rules = [r for r in rules if all(r.masks)]
-            cell, error = resolver.resolve((), rules)
-            assert error is None
+            outcome = resolver.resolve((), rules)
+            assert outcome.contradiction is None
+            cell = outcome.cell
             got = spec.intended(context, behavior)
             for o, p in zip(graph.outcomes[behavior], cell.intended, strict=True):
                 assert got[o] == pytest.approx(p, abs=1e-9)

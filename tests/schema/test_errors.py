@@ -4,9 +4,10 @@ import pytest
 from pydantic import BaseModel
 
 from policykit.load.reader import parse
-from policykit.schema.errors import format_path, locate, raw_text, suggest, value_at
+from policykit.schema.errors import format_path, locate, raw_text, value_at
 from policykit.schema.models import Catalog, Policy, Project
 from policykit.schema.workspace import validate_model
+from policykit.util.text import suggest
 
 # (code, message, line, column, key path, hint)
 Finding = tuple[str, str, int, int, str, str]

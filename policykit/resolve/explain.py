@@ -1,0 +1,204 @@
+"""Why one behavior resolves as it does in one context: the data ``policykit explain``
+renders (its text rendering lives in :mod:`policykit.cli.explain`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from policykit.graph.objective import ObjectiveGraph, RuleRef
+from policykit.resolve.resolver import Resolution
+from policykit.util.text import suggest
+
+Status = Literal["applied", "overridden", "adjusted", "dropped", "out of scope"]
+
+
+class ExplainError(ValueError):
+    """An unknown behavior, dimension or value; ``field`` says which input named it."""
+
+    def __init__(self, message: str, field: Literal["behavior", "context"]) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True, slots=True)
+class RuleExplanation:
+    """One rule on the behavior and what became of it in the context."""
+
+    rule: str
+    stakeholder: str
+    rank: int
+    location: str
+    """``file:line`` of the rule."""
+    directive: str
+    status: Status
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class TargetExplanation:
+    """One stakeholder's merged soft target in the cell."""
+
+    stakeholder: str
+    target: tuple[tuple[str, float], ...]
+    """Per outcome, rounded to 6 places."""
+    influence: float
+    cost: float
+    """``KL(target || intended)`` in nats."""
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """The explanation of one behavior in one context. Numbers of the resolved cell are
+    rounded to 6 places; outcomes are in the behavior's order."""
+
+    behavior: str
+    context: tuple[tuple[str, str], ...]
+    """Every dimension with its value (the default where the query named none)."""
+    strategy: str
+    rules: tuple[RuleExplanation, ...]
+    bounds: tuple[tuple[str, float, float], ...]
+    """Per outcome: (outcome, lo, hi)."""
+    targets: tuple[TargetExplanation, ...]
+    intended: tuple[tuple[str, float], ...]
+    default: tuple[tuple[str, float], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """What ``--format json`` prints."""
+        return {
+            "behavior": self.behavior,
+            "context": dict(self.context),
+            "strategy": self.strategy,
+            "rules": [
+                {
+                    "rule": r.rule,
+                    "stakeholder": r.stakeholder,
+                    "rank": r.rank,
+                    "location": r.location,
+                    "directive": r.directive,
+                    "status": r.status,
+                    "why": r.why,
+                }
+                for r in self.rules
+            ],
+            "bounds": {o: [lo, hi] for o, lo, hi in self.bounds},
+            "targets": {
+                t.stakeholder: {
+                    "target": dict(t.target),
+                    "influence": t.influence,
+                    "cost": t.cost,
+                }
+                for t in self.targets
+            },
+            "intended": dict(self.intended),
+            "default": dict(self.default),
+        }
+
+
+def _directive(ref: RuleRef) -> str:
+    rule = ref.rule
+    value: Any = getattr(rule, rule.directive)
+    if isinstance(value, Mapping):
+        parts = []
+        for k, v in value.items():
+            if hasattr(v, "min"):
+                parts.append(f"{k} in [{v.min:g}, {v.max:g}]")
+            else:
+                parts.append(f"{k} {v:g}")
+        text = ", ".join(parts)
+    elif isinstance(value, tuple):
+        text = ", ".join(value)
+    else:
+        text = str(value)
+    extra = f" (weight {rule.weight:g})" if not rule.hard else ""
+    return f"{rule.directive}: {text}{extra}"
+
+
+def _unknown(what: str, name: str, choices: Any) -> str:
+    hint = suggest(name, choices)
+    return f"unknown {what}" + (f"; {hint}" if hint else "")
+
+
+def explain_cell(
+    graph: ObjectiveGraph,
+    resolution: Resolution,
+    behavior: str,
+    context: Mapping[str, str],
+) -> Explanation:
+    """Why ``behavior`` resolves as it does in ``context`` (missing dimensions take
+    their defaults). Raises ExplainError for an unknown behavior, dimension or value."""
+    found = next((b for b in resolution.behaviors if b.behavior == behavior), None)
+    if found is None:
+        raise ExplainError(
+            _unknown(f"behavior {behavior!r}", behavior, graph.workspace.behaviors), "behavior"
+        )
+    dims = {d.id: d for d in graph.space.dimensions}
+    for name, value in context.items():
+        if name not in dims:
+            raise ExplainError(_unknown(f"dimension {name!r}", name, dims), "context")
+        if value not in dims[name].values:
+            raise ExplainError(
+                _unknown(f"value {value!r} of dimension {name!r}", value, dims[name].values),
+                "context",
+            )
+    full = {d.id: context.get(d.id, d.default) for d in graph.space.dimensions}
+    offset = 0
+    for name, classes in zip(found.dimensions, found.classes, strict=True):
+        c = next(i for i, values in enumerate(classes) if full[name] in values)
+        offset = offset * len(classes) + c
+    cell = found.cells[offset]
+    outcomes = found.outcomes
+    overridden = {o.rule: o for o in cell.overridden}
+    adjusted = {a.rule: a for a in cell.adjusted}
+    applying = {r.id for r in graph.rules_in(behavior, full)}
+    rules = []
+    for ref in graph.rules_for(behavior):
+        line, _col = ref.position()
+        status: Status
+        if ref.id in cell.dropped:
+            status, why = "dropped", "violates a permission (on_violation: drop)"
+        elif ref.id not in applying:
+            status, why = "out of scope", f"applies to {graph.space.describe(ref.masks)}"
+        elif ref.id in overridden:
+            status, why = "overridden", overridden[ref.id].reason
+        elif ref.id in adjusted:
+            status, why = "adjusted", f"relaxed to its within bounds by {adjusted[ref.id].by!r}"
+        elif ref.id in cell.winners:
+            status, why = "applied", ("sets the bounds" if ref.hard else "pooled into the target")
+        else:
+            status, why = "applied", ""
+        rules.append(
+            RuleExplanation(
+                ref.id,
+                ref.stakeholder,
+                ref.rank,
+                f"{ref.file}:{line}",
+                _directive(ref),
+                status,
+                why,
+            )
+        )
+    costs = dict(cell.costs)
+    default = graph.behavior(behavior).default
+    return Explanation(
+        behavior=behavior,
+        context=tuple(full.items()),
+        strategy=graph.workspace.project.strategy,
+        rules=tuple(rules),
+        bounds=tuple(
+            (o, round(lo, 6), round(hi, 6))
+            for o, lo, hi in zip(outcomes, cell.lo, cell.hi, strict=True)
+        ),
+        targets=tuple(
+            TargetExplanation(
+                name,
+                tuple(zip(outcomes, (round(x, 6) for x in target), strict=True)),
+                round(influence, 6),
+                round(costs[name], 6),
+            )
+            for name, target, influence in cell.targets
+        ),
+        intended=tuple(zip(outcomes, (round(x, 6) for x in cell.intended), strict=True)),
+        default=tuple((o, default.get(o, 0.0)) for o in outcomes),
+    )

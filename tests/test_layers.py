@@ -1,0 +1,83 @@
+"""The import rules of DESIGN.md's layout, and where the process-level tricks may live,
+checked on the source so that a new import or a second fork shows up in review."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGE = REPO / "policykit"
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module a file imports, at any depth (lazy imports included)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _importers(files: list[Path], prefix: str) -> list[str]:
+    return sorted(
+        str(f.relative_to(REPO))
+        for f in files
+        if any(m == prefix or m.startswith(prefix + ".") for m in _imports(f))
+    )
+
+
+@pytest.mark.parametrize(
+    ("stage", "below"),
+    [
+        ("resolve", "policykit.analyze"),
+        ("graph", "policykit.analyze"),
+        ("graph", "policykit.resolve"),
+        ("util", "policykit.analyze"),
+        ("load", "policykit.schema"),
+    ],
+)
+def test_a_stage_does_not_import_a_later_one(stage: str, below: str) -> None:
+    assert _importers(sorted((PACKAGE / stage).rglob("*.py")), below) == []
+
+
+def test_nothing_below_the_cli_imports_it() -> None:
+    # ``python -m policykit`` is the command line's own entry point
+    files = [
+        f
+        for f in PACKAGE.rglob("*.py")
+        if "cli" not in f.relative_to(PACKAGE).parts and f != PACKAGE / "__main__.py"
+    ]
+    assert _importers(files, "policykit.cli") == []
+
+
+def test_bench_does_not_import_the_tests() -> None:
+    assert _importers(sorted((REPO / "bench").glob("*.py")), "tests") == []
+
+
+def test_the_reference_does_not_import_the_engine_it_checks() -> None:
+    reference = REPO / "tests" / "analyze" / "reference.py"
+    assert _importers([reference], "policykit.analyze") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "home"),
+    [
+        ("os.fork(", "policykit/util/fork.py"),
+        ('"/proc/loadavg"', "policykit/util/fork.py"),
+        ("gc.disable(", "policykit/util/tuning.py"),
+        ("gc.freeze(", "policykit/util/tuning.py"),
+    ],
+)
+def test_process_level_tricks_live_in_one_place(text: str, home: str) -> None:
+    found = sorted(
+        str(f.relative_to(REPO))
+        for f in PACKAGE.rglob("*.py")
+        if text in f.read_text(encoding="utf-8")
+    )
+    assert found == [home]
