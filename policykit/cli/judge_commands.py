@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from policykit.evaluate.judges.check import CheckReport
 
 EXIT_OK, EXIT_FAILED = 0, 1
+MATRIX_LABELS = 12
+"""Above this many labels the text output names the top confusions instead of the
+whole matrix (it is always in the JSON)."""
 
 
 @click.command("judge-check")
@@ -164,14 +167,30 @@ def _render(console: Console, r: CheckReport, errors: int) -> None:
             escape(name), f"{c.precision:.3f}", f"{c.recall:.3f}", f"{c.f1:.3f}", str(c.support)
         )
     console.print(table)
-    confusion = Table(title="confusion (rows: gold, columns: judged)", title_justify="left")
-    confusion.add_column("")
-    for name in r.labels:
-        confusion.add_column(escape(name[:10]), justify="right")
-    for name, row in zip(r.labels, r.confusion, strict=True):
-        if any(row):
-            confusion.add_row(escape(name), *(str(x) if x else "·" for x in row))
-    console.print(confusion)
+    if len(r.labels) <= MATRIX_LABELS:
+        confusion = Table(title="confusion (rows: gold, columns: judged)", title_justify="left")
+        confusion.add_column("")
+        for name in r.labels:
+            confusion.add_column(escape(name[:10]), justify="right")
+        for name, row in zip(r.labels, r.confusion, strict=True):
+            if any(row):
+                confusion.add_row(escape(name), *(str(x) if x else "·" for x in row))
+        console.print(confusion)
+    else:
+        pairs = sorted(
+            (
+                (n, gold, judged)
+                for gold, row in zip(r.labels, r.confusion, strict=True)
+                for judged, n in zip(r.labels, row, strict=True)
+                if n and gold != judged
+            ),
+            reverse=True,
+        )
+        top = ", ".join(f"{escape(g)} → {escape(j)} {n}" for n, g, j in pairs[:8])
+        console.print(
+            f"most frequent confusions (gold → judged): {top or 'none'}; the full "
+            f"{len(r.labels)}×{len(r.labels)} confusion matrix is in --format json"
+        )
     if errors and r.errors:
         console.print(f"first {min(errors, len(r.errors))} of {len(r.errors)} disagreements:")
         for case_id, gold, judged in r.errors[:errors]:
