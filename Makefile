@@ -50,7 +50,9 @@ demo: $(EVAL_STAMP)
 	$(BIN)/policykit explain examples/health_assistant --behavior dosage_information \
 		--context role=patient
 	$(BIN)/policykit schema --write build/schemas
-	$(BIN)/policykit eval build/health_assistant.spec.json -o build/eval --limit 35
+	$(BIN)/policykit eval build/health_assistant.spec.json -o build/eval --limit 35 \
+		--samples 4 --max-new-tokens 96
+	$(BIN)/policykit judge-check policykit/evaluate/labels/test.jsonl --errors 0
 
 ## test: set up, then lint, type-check and run the test suite
 test: lint typecheck unit

@@ -112,10 +112,10 @@ class Settings:
     c_ids: float = 0.05
     l2: float = 0.5
     c_sup: float = 1.0
-    generated_weight: float = 2.0
-    """How much more a real model's labelled answer weighs than a written one: the
-    judge's main job is a model's output, and the corpus has fewer of those."""
-    abstain_weight: float = 2.0
+    generated_weight: float = 1.0
+    """How much more a real model's labelled answer weighs than a written one (2.0 made
+    the judge abstain too often on written answers; see the issue note)."""
+    abstain_weight: float = 1.5
     """How much more an unclassified example weighs in the head's fit: they are rare in
     the written corpus and common in a small model's output."""
 
