@@ -51,7 +51,7 @@ demo: $(EVAL_STAMP)
 		--context role=patient
 	$(BIN)/policykit schema --write build/schemas
 	$(BIN)/policykit eval build/health_assistant.spec.json -o build/eval --limit 35 \
-		--samples 4 --max-new-tokens 96
+		--samples 6 --max-new-tokens 80
 	$(BIN)/policykit judge-check policykit/evaluate/labels/test.jsonl --errors 0
 
 ## test: set up, then lint, type-check and run the test suite

@@ -28,7 +28,7 @@ from policykit.evaluate.backend import Estimate
 from policykit.evaluate.cases import Case
 from policykit.evaluate.judges.base import UNCLASSIFIED
 
-MIN_CLASSIFIED = 5
+MIN_CLASSIFIED = 4
 MAX_UNCLASSIFIED = 0.5
 DISAGREE_TV = 0.1
 
