@@ -144,6 +144,13 @@ def _console(err: bool = False) -> Console:
     return console
 
 
+def _rate(n: int, seconds: float) -> str:
+    if seconds <= 0:
+        return "∞"
+    rate = n / seconds
+    return f"{rate:.0f}" if rate >= 10 else f"{rate:.2f}"
+
+
 def _render(console: Console, r: CheckReport, errors: int) -> None:
     from rich.markup import escape
     from rich.table import Table
@@ -157,7 +164,7 @@ def _render(console: Console, r: CheckReport, errors: int) -> None:
         f"[bold]{escape(r.judge)}[/] on {r.total} responses: accuracy {r.accuracy:.3f}, "
         f"macro-F1 {r.macro_f1:.3f}, Cohen's κ {r.kappa:.3f}, refuse-vs-comply {rvc}, "
         f"abstained {r.abstention:.1%} (gold unclassified {r.gold_unclassified:.1%}), "
-        f"{r.total / r.seconds if r.seconds > 0 else float('inf'):.0f} responses/s in the model"
+        f"{_rate(r.total, r.seconds)} responses/s in the model"
     )
     table = Table(title="per class", title_justify="left")
     for column in ("class", "precision", "recall", "F1", "support"):

@@ -1,22 +1,21 @@
 """The features the ``stance`` judge reads: what a response *does*, and how it compares
 with each outcome.
 
-Two layers, both computed from sentence embeddings and a few surface cues:
-
-- the **response act** of a text, ``act(text)``: a distribution over :data:`ACTS`
-  (decline / redirect / comply / other / unclassified), from a multinomial logistic
-  regression over the embedding of the whole text, the embedding of its opening and
-  :func:`cues`. The act layer is shared by every behavior; an outcome's act profile is
-  the mean act of its exemplars, so a user-written behavior gets one too.
-- **pair features** of a response and one outcome (:func:`pair_features`): its cosine
-  similarity to the outcome's exemplars, description and labelled examples, each also
-  centred on the behavior's mean (so the topic, which every outcome of a behavior
-  shares, cancels out and the stance remains), and the agreement of the response's act
-  with the outcome's act profile.
-
-``unclassified`` competes with the outcomes as one more candidate, with its own
-features (:func:`abstain_features`): the act layer's ``unclassified`` probability, how
-related the response is to the request and to any outcome, repetition and length.
+- :func:`layer_inputs`: the rows the judge's learned layers read (the response act
+  layer, the outcome-id layer, the per-behavior layers; see
+  :mod:`policykit.evaluate.judges.stance`): the embedding of the whole response and of
+  its :func:`opening`, :func:`cues`, :func:`lexical` n-grams, and the request's cues
+  with their product with the response's.
+- :func:`candidate_rows`: one feature row per candidate. For an outcome: the response's
+  cosine similarity to its exemplars and description, each also centred on the
+  behavior's mean (so the topic, which every outcome of a behavior shares, cancels out
+  and the stance remains); the per-behavior and id layers' log-probabilities, centred;
+  the agreement of the response's act with the outcome's act profile (the mean act of
+  its exemplars, so a user-written behavior has one too); and how far the response's
+  cues are from the outcome's exemplars' (:data:`PAIR`). For ``unclassified``, which
+  competes as one more candidate: the act and id layers' unclassified probability,
+  relevance to the request and echo of it, repetition, non-words and length
+  (:data:`ABSTAIN`).
 """
 
 from __future__ import annotations
