@@ -42,7 +42,8 @@ class Decoding:
     max_new_tokens: int
     samples: int
     source: str
-    """Where temperature and top-p came from: options, generation_config or fallback."""
+    """Where temperature and top-p came from: options, generation_config or fallback,
+    as ``temperature's+top-p's`` when they differ (``options+fallback``)."""
 
     def as_options(self) -> dict[str, str | int | float]:
         return {
@@ -70,9 +71,12 @@ def decoding(options: EvalOptions, config: Any) -> Decoding:
         if v is not None
     }
     merged = {**FALLBACK_DECODING, **own, **given}
-    source = "options" if given else "generation_config" if own else "fallback"
-    if given and own and len(given) < 2:
-        source = "options+generation_config"
+    # where each setting came from, in the order the two are listed
+    sources = [
+        "options" if k in given else "generation_config" if k in own else "fallback"
+        for k in ("temperature", "top_p")
+    ]
+    source = "+".join(dict.fromkeys(sources))
     return Decoding(
         temperature=float(merged["temperature"]),
         top_p=float(merged["top_p"]),

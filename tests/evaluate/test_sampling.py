@@ -223,6 +223,7 @@ def test_decoding_comes_from_options_then_generation_config_then_fallback() -> N
     assert greedy.source == "fallback"  # a config that does not sample says nothing
     given = decoding(EvalOptions(temperature=1.2, top_p=0.5), config)
     assert (given.temperature, given.top_p, given.source) == (1.2, 0.5, "options")
+    assert decoding(EvalOptions(top_p=0.5), None).source == "fallback+options"
     mixed = decoding(EvalOptions(temperature=1.2), config)
     assert (mixed.temperature, mixed.top_p, mixed.source) == (
         1.2,
