@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from policykit.cli.eval_commands import _console
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -133,15 +135,6 @@ def judge_check_command(
         for report in reports:
             _render(console, report, errors)
     return EXIT_OK
-
-
-def _console(err: bool = False) -> Console:
-    from rich.console import Console
-
-    console = Console(stderr=err, soft_wrap=True, highlight=False, emoji=False)
-    if not console.is_terminal:
-        console.width = max(console.width, 120)
-    return console
 
 
 def _rate(n: int, seconds: float) -> str:
