@@ -97,13 +97,13 @@ def main(argv: list[str] | None = None) -> int:
 def generate_mode(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
-    from policykit.compile import compile_project
     from policykit.evaluate.backend import EvalOptions
     from policykit.evaluate.cases import load_cases
     from policykit.evaluate.generate import GenerateBackend
     from policykit.evaluate.judges.embed import Embedder
     from policykit.evaluate.judges.nearest import NearestJudge
     from policykit.evaluate.models import load_causal_lm, resolve_model
+    from policykit.pipeline import compile_project
 
     spec = compile_project(args.project).spec
     assert spec is not None, "the project does not compile"
@@ -197,10 +197,10 @@ def judge_mode(args: argparse.Namespace) -> dict[str, Any]:
 def likelihood_mode(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
-    from policykit.compile import compile_project
     from policykit.evaluate.cases import load_cases
     from policykit.evaluate.likelihood import LikelihoodBackend, LikelihoodScorer
     from policykit.evaluate.models import load_causal_lm, resolve_model
+    from policykit.pipeline import compile_project
 
     spec = compile_project(args.project).spec
     assert spec is not None, "the project does not compile"

@@ -3,7 +3,7 @@
     .venv/bin/python bench/phases.py PROJECT [--repeat 1] [--profile OUT.prof]
 
 Import time is printed first (the package imports of a cold `policykit validate`);
-then each stage of :func:`policykit.api.validate_project`, run the way it runs there
+then each stage of :func:`policykit.pipeline.validate_project`, run the way it runs there
 (with the cyclic collector paused and a forked helper allowed, as the CLI asks), and the JSON
 report `policykit validate --format json` writes, as wall and CPU seconds of this
 process (the CPU of a forked reader or analysis child is not counted: on an idle
@@ -29,8 +29,8 @@ def main() -> None:
     a = p.parse_args()
 
     t0 = time.perf_counter()
-    import policykit.api
     import policykit.cli
+    import policykit.pipeline
     import policykit.util.tuning
     from policykit.analyze import analyze
     from policykit.cli import render

@@ -5,7 +5,7 @@
         [--values 4] [--no-cedar]
 
 For each size, one run: generate a synthetic project (bench/generate.py), compile it with
-``policykit.compile.compile_project`` (with the CLI's ``Tuning``), write the artifact
+``policykit.pipeline.compile_project`` (with the CLI's ``Tuning``), write the artifact
 with ``spec.artifact.dumps``, load it with ``Spec.load`` and time single queries;
 translate the same rules into a Cedar policy set, parse it once and time single
 ``cedarpy.is_authorized`` decisions. Printed:
@@ -80,7 +80,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.generate import generate  # noqa: E402
-from policykit.compile import CompileOptions, compile_project  # noqa: E402
+from policykit.pipeline import CompileOptions, compile_project  # noqa: E402
 from policykit.spec.artifact import TargetBehaviorSpec, dumps  # noqa: E402
 from policykit.spec.query import Spec  # noqa: E402
 from policykit.util.tuning import FAST  # noqa: E402

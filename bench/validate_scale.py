@@ -59,7 +59,7 @@ def run_cold(project: Path) -> tuple[float, int, float]:
 
 def baseline_rss() -> int:
     """Peak RSS of a process that only starts Python and imports the CLI."""
-    proc = subprocess.Popen([sys.executable, "-c", "import policykit.cli, policykit.api"])
+    proc = subprocess.Popen([sys.executable, "-c", "import policykit.cli, policykit.pipeline"])
     _, _, usage = os.wait4(proc.pid, 0)
     return usage.ru_maxrss * 1024
 
@@ -68,8 +68,8 @@ def pairs_speedup(project: Path) -> tuple[float, float]:
     """Seconds of the indexed pair engine and of the same checks on every pair."""
     from policykit.analyze import find_pairs
     from policykit.analyze.context import Context
-    from policykit.api import ValidateOptions, validate_project
     from policykit.graph.objective import ObjectiveGraph
+    from policykit.pipeline import ValidateOptions, validate_project
 
     result = validate_project(project, ValidateOptions(analyze=False))
     assert result.workspace is not None

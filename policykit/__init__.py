@@ -2,28 +2,49 @@
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-from policykit.api import ValidateOptions, ValidationResult, validate_project
-from policykit.diagnostics import Diagnostic, PolicykitError, Related, Severity
-from policykit.load.reader import Limits
-from policykit.util.tuning import Tuning
-
 if TYPE_CHECKING:
-    from policykit.compile import CompileOptions, CompileResult, compile_project
+    from policykit.diagnostics import Diagnostic, PolicykitError, Related, Severity
+    from policykit.errors import UserError
+    from policykit.load.reader import Limits
+    from policykit.pipeline import (
+        CompileOptions,
+        CompileResult,
+        ValidateOptions,
+        ValidationResult,
+        compile_project,
+        validate_project,
+    )
+    from policykit.util.tuning import Tuning
 
-_LAZY = {"CompileOptions", "CompileResult", "compile_project"}
+# Imported on first use: `policykit query` and `--help` must not pay for importing the
+# compiler (load, schema, analyze, resolve) just because the package was imported.
+_LAZY = {
+    "Diagnostic": "policykit.diagnostics",
+    "PolicykitError": "policykit.diagnostics",
+    "Related": "policykit.diagnostics",
+    "Severity": "policykit.diagnostics",
+    "UserError": "policykit.errors",
+    "Limits": "policykit.load.reader",
+    "CompileOptions": "policykit.pipeline",
+    "CompileResult": "policykit.pipeline",
+    "ValidateOptions": "policykit.pipeline",
+    "ValidationResult": "policykit.pipeline",
+    "compile_project": "policykit.pipeline",
+    "validate_project": "policykit.pipeline",
+    "Tuning": "policykit.util.tuning",
+}
 
 
 def __getattr__(name: str) -> object:
-    # compile pulls in resolution; `policykit validate` should not pay for importing it
-    if name in _LAZY:
-        from policykit import compile as _compile
-
-        return getattr(_compile, name)
-    raise AttributeError(f"module 'policykit' has no attribute {name!r}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'policykit' has no attribute {name!r}")
+    return getattr(import_module(module), name)
 
 
 __all__ = [
@@ -35,6 +56,7 @@ __all__ = [
     "Related",
     "Severity",
     "Tuning",
+    "UserError",
     "ValidateOptions",
     "ValidationResult",
     "__version__",

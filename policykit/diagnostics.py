@@ -10,7 +10,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from policykit.frozen import direct_init
+from policykit.util.frozen import direct_init
 
 
 class Severity(enum.StrEnum):

@@ -44,7 +44,7 @@ def test_file_too_large(root: Path) -> None:
 
 def test_slow_yaml_parser_warning(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # PK114: whether PyYAML has libyaml is a property of the installation.
-    monkeypatch.setattr(policykit.api, "FAST_YAML", False)
+    monkeypatch.setattr(policykit.pipeline, "FAST_YAML", False)
     project(root)
     result = validate_project(root)
     (d,) = result.diagnostics

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from policykit import api
+from policykit import pipeline as api
 from policykit.util.tuning import Tuning, bulk
 from tests.minimal import project
 

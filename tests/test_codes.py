@@ -1,22 +1,21 @@
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from pathlib import Path
 
 import pytest
 
-import policykit.analyze
-import policykit.resolve.resolver  # noqa: F401  (registers the resolution codes)
 import tests.test_api
-from policykit.codes import CODES, Code, markdown, register
+from policykit import codes
+from policykit.codes import CODES, Code, markdown
 from policykit.diagnostics import Severity
 from tests.projects.golden import cases, expected_path
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "policykit"
 CODE_STRING = re.compile(r"""["'](PK\d{3})["']""")
+CODE_NAME = re.compile(r"\bPK\d{3}\b")
 
 REGENERATE = "regenerate with: policykit codes --markdown > docs/diagnostics.md"
 
@@ -27,12 +26,14 @@ NO_GOLDEN = {
 }
 
 
-def code_sites() -> dict[str, set[str]]:
-    """Every "PKnnn" string in the package, with the modules that mention it."""
+def code_sites(pattern: re.Pattern[str] = CODE_NAME) -> dict[str, set[str]]:
+    """Every code the package's modules (but the table) name, with those modules."""
     found: dict[str, set[str]] = {}
     for path in sorted(PACKAGE.rglob("*.py")):
+        if path == PACKAGE / "codes.py":
+            continue
         module = ".".join(path.relative_to(REPO).with_suffix("").parts)
-        for code in CODE_STRING.findall(path.read_text(encoding="utf-8")):
+        for code in pattern.findall(path.read_text(encoding="utf-8")):
             found.setdefault(code, set()).add(module.removesuffix(".__init__"))
     return found
 
@@ -61,19 +62,33 @@ def test_docs_page_is_generated_from_the_registry() -> None:
     )
 
 
-def test_every_code_in_the_package_is_registered() -> None:
-    sites = code_sites()
-    # analysis modules register their codes when imported
-    for modules in sites.values():
-        for module in modules:
-            importlib.import_module(module)
-    unregistered = {code: sorted(mods) for code, mods in sites.items() if code not in CODES}
-    assert unregistered == {}
+def test_every_code_in_the_package_is_in_the_table() -> None:
+    unknown = {code: sorted(mods) for code, mods in code_sites().items() if code not in CODES}
+    assert unknown == {}
 
 
 def test_the_scan_finds_codes() -> None:
     # guards the test above against a regex that silently matches nothing
-    assert {"PK101", "PK207", "PK302"} <= set(code_sites())
+    assert {"PK101", "PK207", "PK302", "PK401", "PK420", "PK500"} <= set(code_sites())
+
+
+def test_modules_name_the_constants_not_strings() -> None:
+    # a bare "PK401" would escape the type checker: every use names codes.PK401
+    assert code_sites(CODE_STRING) == {}
+
+
+def test_each_constant_is_its_own_code() -> None:
+    constants = {name: value for name, value in vars(codes).items() if isinstance(value, Code)}
+    assert all(name == value for name, value in constants.items())
+    assert set(constants) == set(CODES)
+    assert len(codes._ALL) == len(CODES), "a code is declared twice"
+
+
+def test_a_code_is_the_string_it_names() -> None:
+    import pickle
+
+    assert codes.PK401 == "PK401" and {codes.PK401} == {"PK401"}
+    assert pickle.loads(pickle.dumps(codes.PK401)) is codes.PK401
 
 
 @pytest.mark.parametrize("code", sorted(CODES))
@@ -83,17 +98,23 @@ def test_registered_code_is_well_formed(code: str) -> None:
     assert re.fullmatch(r"PK[1-5]\d\d", code)
     assert isinstance(info.severity, Severity)
     assert info.severity in (Severity.ERROR, Severity.WARNING, Severity.INFO)
-    assert info.title and info.title[0].isupper() and not info.title.endswith(".")
+    assert info.summary and info.summary[0].isupper() and not info.summary.endswith(".")
     assert info.example.strip(), "an example shows what triggers the code"
     assert info.fix.endswith("."), "how to resolve is a sentence"
 
 
-def test_register_refuses_to_reuse_a_code() -> None:
-    existing = CODES["PK207"]
-    register(existing)  # the same declaration again is fine
-    with pytest.raises(ValueError, match="diagnostic code PK207 declared twice"):
-        register(Code("PK207", "Something else", Severity.ERROR, "x", "y."))
-    assert CODES["PK207"] is existing
+def test_the_table_is_whole_without_importing_any_check() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from policykit.codes import CODES; "
+        "assert not any(m.startswith(('policykit.analyze', 'policykit.resolve')) "
+        "for m in sys.modules); print(len(CODES))"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout) == len(CODES)
 
 
 @pytest.mark.parametrize("code", sorted(c for c in CODES if needs_golden(c)))

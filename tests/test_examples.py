@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from policykit.api import validate_project
 from policykit.cli import main
 from policykit.diagnostics import Diagnostic, Severity
 from policykit.load.project import std_root
+from policykit.pipeline import validate_project
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -20,6 +20,7 @@ from policykit.analyze.grants import grant_exceeds
 from policykit.analyze.pairs import PairFinding, behavior_findings
 from policykit.analyze.relations import declared_conflicts, empty_scopes, refines_cycles
 from policykit.analyze.shadow import duplicates
+from policykit.codes import PK401, PK402, PK403, PK404, PK410, PK412
 from policykit.diagnostics import Diagnostic, Related, Row, Severity
 from policykit.graph.numbers import js_divergence
 from policykit.graph.objective import ObjectiveGraph, RuleRef
@@ -91,9 +92,9 @@ def emit(graph: ObjectiveGraph, ctx: Context, findings: Iterable[PairFinding]) -
     sides: dict[RuleRef, tuple[str, Related]] = {}
     for f in findings:
         codes = codes_of[f.rule.order]
-        if f.code == "PK402" and "PK412" in codes:
+        if f.code == PK402 and PK412 in codes:
             continue
-        if f.code == "PK412" and codes & VIOLATIONS:
+        if f.code == PK412 and codes & VIOLATIONS:
             continue
         side = sides.get(f.other)
         if side is None:
@@ -108,7 +109,7 @@ def _message(
     r, s, more = f.rule, f.other, f.count - 1
     rd, (sd, related) = _directive(r), side
     severity = None
-    if f.code == "PK401":
+    if f.code == PK401:
         text = (
             f"{r.label()} ({rd}) contradicts {s.label()} ({sd}); both rank {r.rank}, so "
             "neither wins"
@@ -120,17 +121,17 @@ def _message(
             if r.stakeholder != s.stakeholder
             else "make the rules agree, or narrow one rule's when so they no longer overlap"
         )
-    elif f.code == "PK402":
+    elif f.code == PK402:
         text = f"{r.label()} ({rd}) is overridden by higher-ranked {s.label()} ({sd})"
         hint = (
             f"narrow {r.id!r}'s when to leave out {graph.space.describe(s.masks)}, or ask "
             f"{s.stakeholder} to add adjustable_by: [{r.stakeholder}] to {s.id!r}"
         )
-    elif f.code == "PK403":
+    elif f.code == PK403:
         text = f"{r.label()} ({rd}) adjusts {s.label()} ({sd}) within the allowed bounds"
         hint = "no action needed"
     elif f.code in VIOLATIONS:
-        if f.code == "PK404":
+        if f.code == PK404:
             text = f"{r.label()} ({rd}) would change {s.label()} ({sd}), which is locked"
             hint = (
                 f"remove {r.id!r}, or ask {s.stakeholder} to replace locked: true on "
@@ -153,7 +154,7 @@ def _message(
         if r.policy.on_violation == "drop":
             severity = Severity.WARNING
             text += "; the rule is dropped (on_violation: drop)"
-    elif f.code == "PK410":
+    elif f.code == PK410:
         assert r.target is not None and s.target is not None
         jsd = js_divergence(r.target, s.target)
         text = (

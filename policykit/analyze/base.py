@@ -1,39 +1,12 @@
-"""What every check shares: registering its code from its docstring, and reporting."""
+"""What every check shares: where its findings are and how they are reported."""
 
 from __future__ import annotations
 
-import inspect
-import re
-from collections.abc import Callable
-from typing import TypeVar
-
-from policykit.codes import CODES, Code, register
+from policykit.codes import Code
 from policykit.diagnostics import Diagnostic, Related, Severity
 from policykit.graph.objective import ObjectiveGraph, RuleRef
 from policykit.graph.scope import Masks, intersect
 from policykit.schema.models import STAKEHOLDERS
-
-F = TypeVar("F", bound=Callable[..., object])
-
-_SECTION = re.compile(r"^\s*(Conflicting example|How to resolve):\s*$", re.MULTILINE)
-
-
-def check(code: str, title: str, severity: Severity) -> Callable[[F], F]:
-    """Declare a check: its code, title and severity; the docstring's "Conflicting
-    example:" and "How to resolve:" sections become the code's documentation."""
-
-    def wrap(fn: F) -> F:
-        doc = inspect.getdoc(fn) or ""
-        parts = _SECTION.split(doc)
-        sections = dict(zip(parts[1::2], (p.strip() for p in parts[2::2]), strict=True))
-        example = sections.get("Conflicting example", "")
-        fix = " ".join(sections.get("How to resolve", "").split())
-        if not example or not fix:
-            raise ValueError(f"check {code} needs 'Conflicting example' and 'How to resolve'")
-        register(Code(code, title, severity, example, fix))
-        return fn
-
-    return wrap
 
 
 def rule_related(ref: RuleRef, message: str) -> Related:
@@ -48,7 +21,7 @@ def other_side(ref: RuleRef) -> Related:
 
 def report(
     graph: ObjectiveGraph,
-    code: str,
+    code: Code,
     ref: RuleRef,
     message: str,
     *,
@@ -84,8 +57,8 @@ def report(
     if at:
         path += "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in at)
     return Diagnostic(
-        code,
-        severity or CODES[code].severity,
+        str(code),
+        severity or code.severity,
         text,
         ref.file,
         line,

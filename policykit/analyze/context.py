@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
+from policykit.codes import Code
 from policykit.graph.objective import ObjectiveGraph
 from policykit.graph.permissions import Adjustment, Permissions
 from policykit.graph.scope import Masks
@@ -15,7 +16,7 @@ class Context(Permissions):
     def __init__(self, graph: ObjectiveGraph) -> None:
         super().__init__(graph)
         self.threshold = graph.workspace.project.analysis.tension_threshold
-        self.pair_cache: dict[tuple[Hashable, Hashable], tuple[tuple[str, ...], bool]] = {}
+        self.pair_cache: dict[tuple[Hashable, Hashable], tuple[tuple[Code, ...], bool]] = {}
         """Check results by pair of rule signatures: the checks see only signatures
         (outside grants), so behaviors with the same outcome vectors share them."""
         self.scope_cells: dict[Masks, int] = {}

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from policykit.analyze.base import check, rule_related
+from policykit.analyze.base import rule_related
 from policykit.analyze.context import Context
-from policykit.codes import diag
-from policykit.diagnostics import Diagnostic, Severity
+from policykit.codes import PK406, diag
+from policykit.diagnostics import Diagnostic
 from policykit.graph.numbers import inside
 from policykit.graph.objective import GrantRef, within_vectors
 from policykit.graph.scope import intersect, overlaps
@@ -16,27 +16,10 @@ def _describe(within: dict[str, tuple[float, float]]) -> str:
     return ", ".join(f"{o} in [{lo:g}, {hi:g}]" for o, (lo, hi) in within.items())
 
 
-@check("PK406", "Grant gives more than the grantor holds", Severity.ERROR)
 def grant_exceeds(ctx: Context, g: GrantRef) -> Diagnostic | None:
     """A grant passes on the right to adjust a higher stakeholder's rule that the
     grantor may not adjust itself, or passes it on with wider `within` bounds than the
     grantor was given.
-
-    Conflicting example:
-        # developer
-        - id: dev-no-explicit
-          behavior: sexual_content
-          forbid: explicit
-          adjustable_by: [deployer]
-          within: {explicit: {max: 0.3}}
-        # deployer
-        grants:
-          - behavior: sexual_content
-            to: [user]
-            within: {explicit: {max: 0.8}}
-
-    How to resolve:
-        Narrow the grant's `within` to the grantor's own, or drop the grant.
     """
     graph = ctx.graph
     outcomes = graph.outcomes[g.grant.behavior]
@@ -70,7 +53,7 @@ def grant_exceeds(ctx: Context, g: GrantRef) -> Diagnostic | None:
         line, col = locate(g.policy.document, ("grants", g.index))
         witness = graph.space.witness(intersect(s.masks, g.masks))
         return diag(
-            "PK406",
+            PK406,
             f"{g.stakeholder}'s grant on {g.grant.behavior!r} to "
             f"{', '.join(g.grant.to)} gives more than it holds: {reason}",
             g.policy.document.file,

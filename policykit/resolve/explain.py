@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from policykit.errors import UserError
 from policykit.graph.objective import ObjectiveGraph, RuleRef
 from policykit.resolve.resolver import Resolution
 from policykit.util.text import suggest
@@ -14,12 +15,11 @@ from policykit.util.text import suggest
 Status = Literal["applied", "overridden", "adjusted", "dropped", "out of scope"]
 
 
-class ExplainError(ValueError):
-    """An unknown behavior, dimension or value; ``field`` says which input named it."""
+class ExplainError(UserError, ValueError):
+    """An unknown behavior, dimension or value; ``subject`` says which input named it."""
 
-    def __init__(self, message: str, field: Literal["behavior", "context"]) -> None:
-        super().__init__(message)
-        self.field = field
+    def __init__(self, message: str, subject: Literal["behavior", "context"]) -> None:
+        super().__init__(message, subject=subject)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,34 +32,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from policykit.codes import Code, diag, register
-from policykit.diagnostics import Diagnostic, Related, Severity
+from policykit.codes import PK420, PK421, diag
+from policykit.diagnostics import Diagnostic, Related
 from policykit.graph.numbers import Vector, bits, compatible, feasible, inside, meet
 from policykit.graph.objective import ObjectiveGraph, RuleRef
 from policykit.graph.permissions import Adjustment, Permissions
 from policykit.graph.scope import Masks, is_empty
 from policykit.resolve.distributions import kl, project
 from policykit.resolve.strategies import STRATEGIES, Target
-
-register(
-    Code(
-        "PK420",
-        "Hard rules of the same rank cannot all hold in a cell",
-        Severity.ERROR,
-        """# developer: comply >= 0.5; society: refuse >= 0.4; society: partial >= 0.3
-# pairwise compatible, but 0.5 + 0.4 + 0.3 > 1 where all three apply""",
-        "Loosen one of the bounds, or narrow a rule's `when` so they no longer meet.",
-    )
-)
-register(
-    Code(
-        "PK421",
-        "Context space of a behavior too finely divided",
-        Severity.ERROR,
-        "(rules on one behavior cut its dimensions into more than 100,000 cells)",
-        "Use fewer distinct `when` value sets on the behavior, or split it in two.",
-    )
-)
 
 MAX_CELLS = 100_000
 
@@ -360,7 +340,7 @@ def _resolve_behavior(
     if count > MAX_CELLS:
         file, line, col = graph.workspace.origins[behavior].position()
         too_many = diag(
-            "PK421",
+            PK421,
             f"the rules on {behavior!r} divide its context space into {count} cells, "
             f"more than {MAX_CELLS}",
             file,
@@ -423,7 +403,7 @@ def _cell_error(
     first = hard[0]
     line, col = first.position()
     return diag(
-        "PK420",
+        PK420,
         f"in {where}: {message}",
         first.file,
         line,

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from policykit.codes import diag
+from policykit.codes import PK201, PK202, PK203, PK204, PK205, PK206, PK210, PK211, PK213, diag
 from policykit.diagnostics import Diagnostic
 from policykit.load.reader import Document, YMap, YSeq, unpack
 from policykit.util.text import suggest
@@ -199,7 +199,7 @@ def _one(
         fields = _field_names(_model_at(model, loc[:-1]))
         parent = format_path(loc[:-1]) or what
         return diag(
-            "PK201",
+            PK201,
             f"unknown field {name!r} in {parent}",
             file,
             line,
@@ -211,7 +211,7 @@ def _one(
         line, col = locate(document, loc[:-1])
         parent = format_path(loc[:-1]) or what
         return diag(
-            "PK202",
+            PK202,
             f"missing field {loc[-1]!r} in {parent}",
             file,
             line,
@@ -222,7 +222,7 @@ def _one(
     if kind == "literal_error" and loc and loc[-1] in ("kind", "apiVersion"):
         expected = error.get("ctx", {}).get("expected", "")
         return diag(
-            "PK210",
+            PK210,
             f"{loc[-1]} is {value!r}; expected {expected}",
             file,
             line,
@@ -234,7 +234,7 @@ def _one(
     ):
         raw = raw_text(document, line, col)
         return diag(
-            "PK204",
+            PK204,
             f"{raw!r} at {where} is read as {_describe(value)}, not a string",
             file,
             line,
@@ -247,7 +247,7 @@ def _one(
         choices = re.findall(r"'([^']*)'", expected)
         hint = suggest(str(value), choices) if isinstance(value, str) else ""
         return diag(
-            "PK203",
+            PK203,
             f"{value!r} is not allowed at {where}; expected {expected}",
             file,
             line,
@@ -256,11 +256,11 @@ def _one(
             hint=hint,
         )
     if kind == "distribution_sum":
-        return diag("PK206", f"{where}: {error['msg']}", file, line, col, path=path)
+        return diag(PK206, f"{where}: {error['msg']}", file, line, col, path=path)
     if kind == "directive":
-        return diag("PK211", f"{where}: {error['msg']}", file, line, col, path=path)
+        return diag(PK211, f"{where}: {error['msg']}", file, line, col, path=path)
     if kind in ("inconsistent", "bound_order", "relation_outcomes"):
-        return diag("PK213", f"{where}: {error['msg']}", file, line, col, path=path)
+        return diag(PK213, f"{where}: {error['msg']}", file, line, col, path=path)
     if kind in (
         "finite_number",
         "greater_than",
@@ -270,7 +270,7 @@ def _one(
     ):
         shown = raw_text(document, line, col) if not isinstance(value, str) else value
         return diag(
-            "PK205",
+            PK205,
             f"{shown} at {where} is out of range: {error['msg'].lower()}",
             file,
             line,
@@ -279,7 +279,7 @@ def _one(
         )
     if kind == "string_pattern_mismatch":
         return diag(
-            "PK203",
+            PK203,
             f"{value!r} at {where} is not a valid name: use letters, digits, '_' and '-', "
             "starting with a letter",
             file,
@@ -290,11 +290,11 @@ def _one(
     expected = _expected(error)
     if expected:
         return diag(
-            "PK203",
+            PK203,
             f"{where} should be {expected}, got {_describe(value)}",
             file,
             line,
             col,
             path=path,
         )
-    return diag("PK203", f"{where}: {error['msg']}", file, line, col, path=path)
+    return diag(PK203, f"{where}: {error['msg']}", file, line, col, path=path)

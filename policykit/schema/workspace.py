@@ -18,7 +18,7 @@ from typing import TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 
-from policykit.codes import diag
+from policykit.codes import PK207, PK208, PK209, PK210, PK212, PK213, PK302, Code, diag
 from policykit.diagnostics import Diagnostic, Related, Severity
 from policykit.load.project import IncludeSite, Source, SourceSet
 from policykit.load.reader import Document, YSeq, unpack
@@ -105,7 +105,7 @@ def validate_model(
         line, col = locate(document, ("kind",))
         return None, [
             diag(
-                "PK210",
+                PK210,
                 f"this file is a {kind}, but it is included as a {expected}",
                 document.file,
                 line,
@@ -128,7 +128,7 @@ class _Checker:
 
     def add(
         self,
-        code: str,
+        code: Code,
         message: str,
         document: Document,
         path: tuple[str | int, ...],
@@ -166,7 +166,7 @@ class _Checker:
             other_doc, other_path = seen[name]
             line, col = locate(other_doc, other_path)
             self.add(
-                "PK208",
+                PK208,
                 f"duplicate {what} id {name!r}",
                 document,
                 path,
@@ -190,7 +190,7 @@ class _Checker:
         if name in choices:
             return True
         self.add(
-            "PK207",
+            PK207,
             f"unknown {what} {name!r}{context}",
             document,
             path,
@@ -264,7 +264,7 @@ def bind(sources: SourceSet) -> tuple[Workspace | None, tuple[Diagnostic, ...]]:
                 if end not in behaviors:
                     ok = False
                     check.add(
-                        "PK302",
+                        PK302,
                         f"{rel.type} relation names unknown behavior {end!r}",
                         cf.document,
                         (*base, field),
@@ -334,7 +334,7 @@ def _check_dimension(
     for j, value in enumerate(dim.values):
         if value in seen:
             check.add(
-                "PK208",
+                PK208,
                 f"value {value!r} appears twice in dimension {dim.id!r}",
                 doc,
                 (*base, "values", j),
@@ -394,7 +394,7 @@ def _check_placeholders(
         hint = suggest(name, dimensions)
         if hint:  # a near miss is a typo; anything else is literal text on purpose
             check.add(
-                "PK212",
+                PK212,
                 f"placeholder {{{name}}} names no dimension and is kept as literal text",
                 doc,
                 path,
@@ -481,7 +481,7 @@ def _check_policy(
     claimed = pf.model.metadata.stakeholder
     if claimed is not None and claimed != pf.stakeholder:
         check.add(
-            "PK209",
+            PK209,
             f"this policy says it speaks for {claimed!r}, but the project binds it to "
             f"{pf.stakeholder!r}",
             doc,
@@ -495,7 +495,7 @@ def _check_policy(
         for j, name in enumerate(names):
             if project.settings(name).rank >= rank:
                 check.add(
-                    "PK213",
+                    PK213,
                     f"{name!r} does not rank below {pf.stakeholder!r}, so it cannot be "
                     "given the right to adjust",
                     doc,
@@ -517,7 +517,7 @@ def _check_policy(
             and not _satisfiable(rule, outcomes)
         ):
             check.add(
-                "PK213",
+                PK213,
                 f"rule {rule.id!r} cannot hold on its own: no distribution over "
                 f"{', '.join(outcomes)} satisfies it",
                 doc,

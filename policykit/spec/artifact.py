@@ -22,8 +22,7 @@ from policykit.resolve.distributions import rounded
 from policykit.resolve.resolver import Resolution
 from policykit.schema.jsonschema import model_schema
 from policykit.schema.models import STAKEHOLDERS
-
-SPEC_VERSION = "policykit.spec/v1"
+from policykit.spec.version import SPEC_VERSION
 
 
 class _Out(BaseModel):

@@ -27,16 +27,21 @@ from functools import cache
 from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
-from policykit.spec.artifact import SPEC_VERSION
+from policykit.codes import PK500
+from policykit.errors import UserError
+from policykit.spec.version import SPEC_VERSION
 from policykit.util.text import suggest
 
 
-class QueryError(ValueError):
-    """A context that names an unknown dimension, value or behavior."""
+class QueryError(UserError, ValueError):
+    """A context that names an unknown dimension, value or behavior (``subject`` says
+    which)."""
 
 
-class SpecFormatError(ValueError):
+class SpecFormatError(UserError, ValueError):
     """A file that is not a policykit spec this version can read."""
+
+    code = PK500
 
 
 Distribution = Mapping[str, float]
@@ -142,18 +147,22 @@ class Spec:
                 return QueryError(
                     f"unknown dimension {name!r}"
                     + _hint(name, self.dimensions)
-                    + f"; the dimensions are {', '.join(sorted(self.dimensions))}"
+                    + f"; the dimensions are {', '.join(sorted(self.dimensions))}",
+                    subject="context",
                 )
             if value not in self.dimensions[name]:
                 return QueryError(
                     f"unknown value {value!r} of dimension {name!r}"
                     + _hint(value, self.dimensions[name])
-                    + f"; its values are {', '.join(sorted(self.dimensions[name]))}"
+                    + f"; its values are {', '.join(sorted(self.dimensions[name]))}",
+                    subject="context",
                 )
-        return QueryError("invalid context")
+        return QueryError("invalid context", subject="context")
 
     def _unknown_behavior(self, behavior: str) -> QueryError:
-        return QueryError(f"unknown behavior {behavior!r}" + _hint(behavior, self._rows))
+        return QueryError(
+            f"unknown behavior {behavior!r}" + _hint(behavior, self._rows), subject="behavior"
+        )
 
 
 def _rows(

@@ -10,8 +10,8 @@ import yaml
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from policykit.api import ValidateOptions, validate_project
 from policykit.graph.objective import ObjectiveGraph
+from policykit.pipeline import ValidateOptions, validate_project
 
 STAKEHOLDERS = ["society", "developer", "deployer", "user"]
 DIMS = {

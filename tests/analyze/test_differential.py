@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, event, given, settings, target
 
 from policykit.analyze import find_pairs
 from policykit.analyze.context import Context
-from policykit.api import ValidateOptions, validate_project
 from policykit.graph.objective import ObjectiveGraph
+from policykit.pipeline import ValidateOptions, validate_project
 from tests.analyze.reference import naive_pairs
 from tests.analyze.strategies import projects, write
 

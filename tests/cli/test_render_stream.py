@@ -91,8 +91,8 @@ def _old_sarif(diags: list[Diagnostic], root: Path) -> str:
     rules = [
         {
             "id": code,
-            "name": CODES[code].title.title().replace(" ", ""),
-            "shortDescription": {"text": CODES[code].title},
+            "name": CODES[code].summary.title().replace(" ", ""),
+            "shortDescription": {"text": CODES[code].summary},
             "help": {"text": CODES[code].fix},
             "defaultConfiguration": {"level": render._SARIF_LEVEL[CODES[code].severity]},
         }

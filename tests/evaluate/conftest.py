@@ -21,7 +21,7 @@ CHATML = (
 
 @pytest.fixture(scope="session")
 def spec() -> TargetBehaviorSpec:
-    from policykit.compile import compile_project
+    from policykit.pipeline import compile_project
 
     result = compile_project(REPO / "examples" / "health_assistant")
     assert result.spec is not None

@@ -13,8 +13,8 @@ import pytest
 
 from policykit.cli import main
 from policykit.evaluate.results import schema_text
-from policykit.output import write_atomic
 from policykit.spec.artifact import TargetBehaviorSpec, dumps
+from policykit.util.output import write_atomic
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = REPO / "policykit" / "schemas" / "results.schema.json"

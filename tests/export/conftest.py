@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from policykit.compile import compile_project
 from policykit.export import CaseSet, build_cases
+from policykit.pipeline import compile_project
 from policykit.spec.artifact import TargetBehaviorSpec, dumps
 from tests.export.nasty import write_nasty_project
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from policykit.api import ValidateOptions, validate_project
 from policykit.graph.objective import ObjectiveGraph
+from policykit.pipeline import ValidateOptions, validate_project
 from policykit.schema.models import Bound, Rule
 from tests.minimal import project
 

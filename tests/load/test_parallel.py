@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from bench.generate import generate
-from policykit.api import ValidateOptions, validate_project
 from policykit.diagnostics import PolicykitError
 from policykit.load import parallel, reader
 from policykit.load.parallel import Outcome, read_all
 from policykit.load.reader import Limits, YMap
+from policykit.pipeline import ValidateOptions, validate_project
 from policykit.util import fork as forking
 from policykit.util.tuning import Tuning
 

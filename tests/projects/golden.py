@@ -42,9 +42,8 @@ def cases() -> list[Path]:
 def run_case(case: Path) -> dict[str, Any]:
     """Validate a case (and compile it, if it passes) from inside its folder, so file
     names in the output are short."""
-    from policykit.api import validate_project
-    from policykit.compile import compile_project
     from policykit.diagnostics import has_errors
+    from policykit.pipeline import compile_project, validate_project
 
     with chdir(case):
         result = validate_project("policykit.yaml")

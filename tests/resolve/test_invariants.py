@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from policykit.analyze.context import Context
-from policykit.compile import CompileResult, compile_project
+from policykit.pipeline import CompileResult, compile_project
 from policykit.resolve.distributions import within
 from policykit.resolve.resolver import _CellResolver
 from policykit.resolve.strategies import STRATEGIES, worst_cost

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policykit.api import ValidateOptions, ValidationResult, validate_project
 from policykit.diagnostics import Related, Severity
 from policykit.load.project import load_sources
+from policykit.pipeline import ValidateOptions, ValidationResult, validate_project
 from policykit.schema.errors import locate
 from policykit.schema.models import Grant, Rule
 from policykit.schema.workspace import _outcome_refs, _outcomes_known, bind

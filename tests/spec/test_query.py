@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policykit.compile import compile_project
+from policykit.pipeline import compile_project
 from policykit.spec.artifact import SPEC_VERSION, dumps
 from policykit.spec.query import QueryError, Spec, SpecFormatError
 

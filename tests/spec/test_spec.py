@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from policykit.cli import main
-from policykit.compile import compile_project
+from policykit.pipeline import compile_project
 from policykit.spec.artifact import dumps, spec_json_schema
 from policykit.spec.diff import diff_specs
 from policykit.spec.query import QueryError, Spec

@@ -34,7 +34,7 @@ from policykit.evaluate.judges.base import (
     Question,
     questions,
 )
-from policykit.plugins import find_plugin, plugin_names
+from policykit.util.plugins import find_plugin, plugin_names
 
 ENTRY_POINT_GROUP = "policykit.judges"
 DEFAULT_JUDGE = "stance"

@@ -13,16 +13,9 @@ if TYPE_CHECKING:
 
     from policykit.evaluate.results import Divergence, Results
 
-EXIT_OK, EXIT_FAILED = 0, 1
-
-
-def _console(err: bool = False) -> Console:
-    from rich.console import Console
-
-    console = Console(stderr=err, soft_wrap=True, highlight=False, emoji=False)
-    if not console.is_terminal:
-        console.width = max(console.width, 140)
-    return console
+from policykit.cli.common import EXIT_FINDINGS as EXIT_FAILED
+from policykit.cli.common import EXIT_OK
+from policykit.cli.common import console as _console
 
 
 @click.command("eval")

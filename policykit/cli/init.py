@@ -6,11 +6,13 @@ import re
 from pathlib import Path
 from string import Template
 
-from policykit.output import write_atomic
-from policykit.schema.jsonschema import SCHEMA_MODELS, dumps, json_schema, schema_file_name
+import click
+
+from policykit.cli.common import EXIT_OK
+from policykit.errors import UserError
 
 
-class ScaffoldError(Exception):
+class ScaffoldError(UserError):
     """The project can't be created as asked (files exist, bad name)."""
 
 
@@ -85,6 +87,9 @@ _NAME = re.compile(r"[^A-Za-z0-9_-]+")
 
 def scaffold(directory: Path, *, name: str | None = None, force: bool = False) -> list[Path]:
     """Write a new project into ``directory``; returns the files written."""
+    from policykit.schema.jsonschema import SCHEMA_MODELS, dumps, json_schema, schema_file_name
+    from policykit.util.output import write_atomic
+
     project_name = _NAME.sub("-", name or directory.resolve().name).strip("-") or "project"
     if not re.match(r"^[A-Za-z_]", project_name):
         project_name = f"p-{project_name}"
@@ -104,3 +109,16 @@ def scaffold(directory: Path, *, name: str | None = None, force: bool = False) -
     for path, text in files.items():
         write_atomic(path, text)
     return list(files)
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", default=None, help="Project name (default: the folder's name).")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+def init(directory: Path, name: str | None, force: bool) -> int:
+    """Create a working project in DIRECTORY: a project file and one policy per
+    stakeholder, ready for `policykit validate`."""
+    for path in scaffold(directory, name=name, force=force):
+        click.echo(f"created {path}")
+    click.echo(f"next: policykit validate {directory}")
+    return EXIT_OK

@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from policykit.cli.eval_commands import _console
+from policykit.cli.common import EXIT_FINDINGS as EXIT_FAILED
+from policykit.cli.common import EXIT_OK
+from policykit.cli.common import console as _console
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from policykit.evaluate.judges.check import CheckReport
 
-EXIT_OK, EXIT_FAILED = 0, 1
 MATRIX_LABELS = 12
 """Above this many labels the text output names the top confusions instead of the
 whole matrix (it is always in the JSON)."""
@@ -93,7 +94,7 @@ def judge_check_command(
         read_labels,
         spec_outcomes,
     )
-    from policykit.output import write_atomic
+    from policykit.util.output import write_atomic
 
     err = _console(err=True)
     names = judges or ("stance",)

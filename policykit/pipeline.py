@@ -1,17 +1,26 @@
-"""The library's entry points: what the CLI calls, and what Python users call."""
+"""The pipeline: load → bind → analyze (validate) → resolve → build the spec (compile).
+
+The library's entry points: what the CLI calls, and what Python users call. Compiling
+imports resolution only when it runs, so validating never pays for it."""
 
 from __future__ import annotations
 
 import os
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from policykit.codes import diag
+from policykit.codes import PK114, diag
 from policykit.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from policykit.load.project import find_project_file, load_sources
 from policykit.load.reader import FAST_YAML, Limits
 from policykit.schema.workspace import Workspace, bind
 from policykit.util.tuning import Tuning, bulk
+
+if TYPE_CHECKING:
+    from policykit.graph.objective import ObjectiveGraph
+    from policykit.resolve.resolver import Resolution
+    from policykit.spec.artifact import TargetBehaviorSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +61,7 @@ def _validate(path: str | os.PathLike[str], options: ValidateOptions) -> Validat
     if not FAST_YAML:
         found.append(
             diag(
-                "PK114",
+                PK114,
                 "PyYAML has no libyaml here; loading falls back to the slow pure-Python parser",
                 str(find_project_file(path)),
             )
@@ -76,3 +85,44 @@ def _validate(path: str | os.PathLike[str], options: ValidateOptions) -> Validat
         found.extend(analysis.diagnostics)
         dropped = analysis.dropped
     return ValidationResult(workspace, sort_diagnostics(found), files_read, dropped)
+
+
+@dataclass(frozen=True, slots=True)
+class CompileOptions:
+    limits: Limits = field(default_factory=Limits)
+    tuning: Tuning = field(default_factory=Tuning)
+    """Speed tricks the library may use (none by default; the command line uses all)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompileResult:
+    """The spec, or None when errors stopped compilation; and every diagnostic."""
+
+    spec: TargetBehaviorSpec | None
+    diagnostics: tuple[Diagnostic, ...]
+    graph: ObjectiveGraph | None = None
+    resolution: Resolution | None = None
+    dropped: frozenset[str] = frozenset()
+    """The rules left out of resolution for violating a permission (``on_violation:
+    drop``)."""
+
+
+def compile_project(
+    path: str | os.PathLike[str], options: CompileOptions | None = None
+) -> CompileResult:
+    """Validate, analyse and resolve the project at ``path`` into a spec."""
+    from policykit.graph.objective import ObjectiveGraph
+    from policykit.resolve.resolver import resolve
+    from policykit.spec.artifact import build_spec
+
+    options = options or CompileOptions()
+    result = validate_project(path, ValidateOptions(limits=options.limits, tuning=options.tuning))
+    if result.workspace is None or has_errors(result.diagnostics):
+        return CompileResult(None, result.diagnostics)
+    graph = ObjectiveGraph(result.workspace)
+    resolution = resolve(graph, result.dropped)
+    diagnostics = sort_diagnostics([*result.diagnostics, *resolution.diagnostics])
+    if has_errors(resolution.diagnostics):
+        return CompileResult(None, diagnostics, graph, resolution, result.dropped)
+    spec = build_spec(graph, resolution)
+    return CompileResult(spec, diagnostics, graph, resolution, result.dropped)

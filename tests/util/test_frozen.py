@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from policykit.diagnostics import Diagnostic, Related, Severity
-from policykit.frozen import direct_init
+from policykit.util.frozen import direct_init
 
 
 def test_same_signature_and_values() -> None:

@@ -1,0 +1,39 @@
+"""``policykit cases``: a compiled spec's eval cases as JSON Lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from policykit.cli.common import EXIT_OK, MAX_CASES, SEED, SPEC, load_cases
+
+
+@click.command("cases")
+@SPEC
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the JSON Lines here (atomically). Default: stdout.",
+)
+@MAX_CASES
+@SEED
+def cases_command(
+    spec_path: Path, output: Path | None, max_cases_per_behavior: int | None, seed: int
+) -> int:
+    """Print a compiled spec's eval cases as JSON Lines (policykit.cases/v1)."""
+    from policykit.export import cases_jsonl
+    from policykit.util.output import write_atomic
+
+    case_set = load_cases(spec_path, max_cases_per_behavior, seed)
+    text = cases_jsonl(case_set)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            write_atomic(output, text)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {output}: {exc}") from None
+        click.echo(f"wrote {len(case_set.cases)} cases to {output}", err=True)
+    return EXIT_OK

@@ -1,0 +1,111 @@
+"""What the command modules share: exit statuses, consoles, common options."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from policykit.diagnostics import Diagnostic
+    from policykit.export import CaseSet
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+@dataclass
+class Run:
+    """One invocation of the CLI, as click's context object: what a command tells the
+    error boundary."""
+
+    exit_at_once: bool = False
+    """The command is done with the process: nothing it built needs cleaning up."""
+
+
+def console(err: bool = False) -> Console:
+    """A console for stdout (or stderr), wide enough for tables in logs and pipes."""
+    # imported here: rich takes tens of milliseconds to import, and the JSON, SARIF and
+    # GitHub reports never need it
+    from rich.console import Console
+
+    out = Console(stderr=err, soft_wrap=True, highlight=False, emoji=False)
+    if not out.is_terminal:
+        out.width = max(out.width, 140)  # tables stay readable in logs and pipes
+    return out
+
+
+def echo_pieces(pieces: Iterable[str]) -> None:
+    """Write a report piece by piece as it is rendered, then end its last line; write
+    nothing for a report without pieces."""
+    wrote = False
+    for piece in pieces:
+        click.echo(piece, nl=False)
+        wrote = True
+    if wrote:
+        click.echo()
+
+
+def parse_context(values: tuple[str, ...]) -> dict[str, str]:
+    """``--context DIM=VALUE`` options as a dict."""
+    context: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise click.BadParameter(f"{item!r} is not DIMENSION=VALUE", param_hint="--context")
+        context[name.strip()] = value.strip()
+    return context
+
+
+CONTEXT = click.option(
+    "--context",
+    "contexts",
+    multiple=True,
+    metavar="DIM=VALUE",
+    help="A context value (repeat for several dimensions); missing ones take defaults.",
+)
+FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+
+
+def failed_compile(diagnostics: Sequence[Diagnostic]) -> int:
+    """Show why a project did not compile; the exit status for it."""
+    from policykit.cli import render
+
+    err = console(err=True)
+    render.render_text(err, diagnostics)
+    err.print(f"[bold red]failed[/]: {render.summary_line(diagnostics, 0).split(' in ')[0]}")
+    return EXIT_FINDINGS
+
+
+SPEC = click.argument(
+    "spec_path", metavar="SPEC", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+MAX_CASES = click.option(
+    "--max-cases-per-behavior",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Sample each behavior's cells down to about N cases (seeded); cells where "
+    "stakeholders conflict are always kept whole.",
+)
+SEED = click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of the cell sampling."
+)
+
+
+def load_cases(spec_path: Path, max_cases: int | None, seed: int) -> CaseSet:
+    """The eval cases of the spec at ``spec_path``, sampled as asked."""
+    from policykit.export import CaseOptions, build_cases, load_spec
+
+    spec = load_spec(spec_path)
+    return build_cases(spec, CaseOptions(max_cases_per_behavior=max_cases, seed=seed))

@@ -1,0 +1,47 @@
+"""``policykit compile``: a project into its target behavior spec."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from policykit.cli.common import EXIT_OK, console, failed_compile
+
+
+@click.command("compile")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the spec here (atomically; an old file is never damaged). Default: stdout.",
+)
+def compile_command(path: Path, output: Path | None) -> int:
+    """Compile a project into its target behavior spec (policykit.spec/v1)."""
+    from policykit.cli import render
+    from policykit.diagnostics import Severity
+    from policykit.pipeline import CompileOptions, compile_project
+    from policykit.spec.artifact import dumps
+    from policykit.util.output import write_atomic
+    from policykit.util.tuning import FAST
+
+    result = compile_project(path, CompileOptions(tuning=FAST))
+    if result.spec is None:
+        return failed_compile(result.diagnostics)
+    text = dumps(result.spec)
+    err = console(err=True)
+    notable = [d for d in result.diagnostics if d.severity is not Severity.INFO]
+    if notable:
+        render.render_text(err, notable)
+    cells = sum(len(b.cells) for b in result.spec.behaviors)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(output, text)
+    where = output if output is not None else "stdout"
+    err.print(
+        f"[bold green]compiled[/]: {len(result.spec.behaviors)} behaviors, {cells} cells, "
+        f"{len(result.spec.rules)} rules -> {where} ({result.spec.inputs_hash[:19]})"
+    )
+    return EXIT_OK
