@@ -217,7 +217,7 @@ def _json_diagnostic(d: Diagnostic) -> str:
 
 
 def iter_json(diagnostics: Sequence[Diagnostic]) -> Iterator[str]:
-    """The text of :func:`render_json` in pieces, a few hundred diagnostics each."""
+    """The text of the report in pieces, a few hundred diagnostics each."""
     if not diagnostics:
         yield '{\n  "diagnostics": [],'
     else:
@@ -227,11 +227,6 @@ def iter_json(diagnostics: Sequence[Diagnostic]) -> Iterator[str]:
             yield text if start == 0 else ",\n" + text
         yield "\n  ],"
     yield '\n  "summary": ' + _dump(summary(diagnostics), "\n  ") + "\n}"
-
-
-def render_json(diagnostics: Sequence[Diagnostic]) -> str:
-    """``{"diagnostics": [...], "summary": {...}}``, indented by two spaces."""
-    return "".join(iter_json(diagnostics))
 
 
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -293,7 +288,7 @@ _RESULT_INDENT = "\n        "
 
 
 def iter_sarif(diagnostics: Sequence[Diagnostic]) -> Iterator[str]:
-    """The text of :func:`render_sarif` in pieces, a few hundred results each."""
+    """The text of the report in pieces, a few hundred results each."""
     root = _repo_root(Path.cwd().resolve())
     used = sorted({d.code for d in diagnostics})
     rules = [
@@ -338,11 +333,6 @@ def iter_sarif(diagnostics: Sequence[Diagnostic]) -> Iterator[str]:
     yield "\n    }\n  ]\n}"
 
 
-def render_sarif(diagnostics: Sequence[Diagnostic]) -> str:
-    """SARIF 2.1.0, with URIs relative to the repository holding the working directory."""
-    return "".join(iter_sarif(diagnostics))
-
-
 def _gh_escape(text: str, *, prop: bool = False) -> str:
     text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     if prop:
@@ -363,12 +353,7 @@ def _github_line(d: Diagnostic) -> str:
 
 
 def iter_github(diagnostics: Sequence[Diagnostic]) -> Iterator[str]:
-    """The text of :func:`render_github` in pieces, a few hundred lines each."""
+    """The text of the report in pieces, a few hundred lines each."""
     for start in range(0, len(diagnostics), CHUNK):
         text = "\n".join([_github_line(d) for d in diagnostics[start : start + CHUNK]])
         yield text if start == 0 else "\n" + text
-
-
-def render_github(diagnostics: Sequence[Diagnostic]) -> str:
-    """GitHub Actions workflow commands, one annotation per diagnostic."""
-    return "".join(iter_github(diagnostics))

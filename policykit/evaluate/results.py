@@ -212,12 +212,11 @@ def dumps(results: Results) -> str:
 
 
 def results_json_schema() -> dict[str, Any]:
-    schema = Results.model_json_schema(mode="serialization")
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": f"policykit evaluation results ({RESULTS_VERSION})",
-        **{k: v for k, v in schema.items() if k != "title"},
-    }
+    from policykit.schema.jsonschema import model_schema
+
+    return model_schema(
+        Results, f"policykit evaluation results ({RESULTS_VERSION})", "serialization"
+    )
 
 
 def schema_text() -> str:

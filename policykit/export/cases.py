@@ -353,6 +353,12 @@ def _dedupe(cases: Iterable[EvalCase]) -> list[EvalCase]:
     return out
 
 
+def suite_name(project: str) -> str:
+    """``policykit_<project>`` with everything outside ``[a-z0-9_]`` turned into ``_``: the
+    task or eval name every exporter gives a project."""
+    return "policykit_" + (re.sub(r"[^a-z0-9_]", "_", project.lower()) or "project")
+
+
 def json_line(data: Any) -> str:
     """One JSON Lines record: sorted keys, no spaces, readable Unicode, and the line
     and paragraph separators escaped so that no line splitter breaks a record."""

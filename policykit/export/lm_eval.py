@@ -10,20 +10,14 @@ exemplar is scored as its continuation.
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Mapping
 
 from policykit.export._runtime import runtime_file
 from policykit.export._yaml import dump_yaml
-from policykit.export.cases import CaseSet, EvalCase, json_line
+from policykit.export.cases import CaseSet, EvalCase, json_line, suite_name
 
 DESCRIPTION = "an lm-evaluation-harness multiple_choice task (task.yaml, utils.py, docs.jsonl)"
-
-
-def task_name(project: str) -> str:
-    """``policykit_<project>`` with everything outside ``[a-z0-9_]`` turned into ``_``."""
-    return "policykit_" + (re.sub(r"[^a-z0-9_]", "_", project.lower()) or "project")
 
 
 def prompt_text(case: EvalCase) -> str:
@@ -68,7 +62,7 @@ def task_yaml(case_set: CaseSet) -> str:
         "process_results: !function utils.process_results\n"
     )
     data = {
-        "task": task_name(case_set.project),
+        "task": suite_name(case_set.project),
         "test_split": "test",
         "output_type": "multiple_choice",
         "metric_list": [
@@ -93,5 +87,5 @@ def render(case_set: CaseSet) -> Mapping[str, str]:
 def run_command(case_set: CaseSet, out_dir: str) -> str | None:
     return (
         f"lm_eval --model hf --model_args pretrained=MODEL --include_path {shlex.quote(out_dir)} "
-        f"--tasks {task_name(case_set.project)} --log_samples --output_path results"
+        f"--tasks {suite_name(case_set.project)} --log_samples --output_path results"
     )

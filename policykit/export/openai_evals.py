@@ -15,7 +15,6 @@ outcomes and carries what is intended, for reading the eval's log.
 
 from __future__ import annotations
 
-import re
 import shlex
 import string
 from collections.abc import Mapping
@@ -23,7 +22,7 @@ from typing import Any
 
 from policykit.export._yaml import dump_yaml
 from policykit.export.base import ExportError
-from policykit.export.cases import CaseSet, EvalCase, json_line
+from policykit.export.cases import CaseSet, EvalCase, json_line, suite_name
 
 DESCRIPTION = "an OpenAI Evals registry: eval YAML, model-graded spec, samples JSONL"
 
@@ -45,10 +44,6 @@ to you.
 [END DATA]
 
 Which class does the response belong to? Answer with the letter of that class."""
-
-
-def eval_name(project: str) -> str:
-    return "policykit_" + (re.sub(r"[^a-z0-9_]", "_", project.lower()) or "project")
 
 
 def letters_for(case: EvalCase) -> dict[str, str]:
@@ -87,7 +82,7 @@ def render(case_set: CaseSet) -> Mapping[str, str]:
     widest = max((len(c.outcomes) for c in case_set.cases), default=2)
     if widest > len(string.ascii_uppercase):
         raise ExportError(f"a behavior has {widest} outcomes; OpenAI Evals export takes 26")
-    name = eval_name(case_set.project)
+    name = suite_name(case_set.project)
     evals = {
         name: {
             "id": f"{name}.dev.v0",
@@ -120,5 +115,5 @@ def render(case_set: CaseSet) -> Mapping[str, str]:
 
 def run_command(case_set: CaseSet, out_dir: str) -> str | None:
     return (
-        f"oaieval gpt-4o-mini {eval_name(case_set.project)} --registry_path {shlex.quote(out_dir)}"
+        f"oaieval gpt-4o-mini {suite_name(case_set.project)} --registry_path {shlex.quote(out_dir)}"
     )

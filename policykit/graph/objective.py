@@ -99,9 +99,6 @@ class RuleRef:
             return self.policy.rule_position(self.index)
         return locate(self.policy.document, ("rules", self.index, *path))
 
-    def directive_position(self) -> tuple[int, int]:
-        return self.position(self.rule.directive)
-
     def label(self) -> str:
         return f"{self.stakeholder} rule {self.id!r}"
 

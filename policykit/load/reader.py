@@ -70,11 +70,6 @@ _COL_BITS = 24
 _COL_MASK = (1 << _COL_BITS) - 1
 
 
-def pack(line: int, column: int) -> int:
-    """A 1-based line and column in one int (positions are kept for every value)."""
-    return (line << _COL_BITS) | column
-
-
 def unpack(pos: int) -> tuple[int, int]:
     return pos >> _COL_BITS, pos & _COL_MASK
 

@@ -308,7 +308,7 @@ def test_sarif_levels_and_locations(root: Path) -> None:
         d("PK212", Severity.WARNING, line=0, column=0),
         d("PK212", Severity.INFO, str(outside), hint="h"),
     ]
-    sarif = json.loads(render.render_sarif(diags))
+    sarif = json.loads("".join(render.iter_sarif(diags)))
     results = sarif["runs"][0]["results"]
     assert [r["level"] for r in results] == ["error", "warning", "note"]
     assert [r["locations"][0]["physicalLocation"] for r in results] == [
@@ -359,7 +359,7 @@ def test_github_escaping() -> None:
         ),
         d("PK212", Severity.INFO, line=0, column=0),
     ]
-    assert render.render_github(diags).splitlines() == [
+    assert "".join(render.iter_github(diags)).splitlines() == [
         "::error file=dir%2Cwith%3Aodd%25/a.yaml,line=3,col=2,title=PK207 Unknown reference"
         "::100%25 wrong%0D%0Asecond line, with: colon",
         "::notice file=a.yaml,title=PK212 Placeholder names no dimension::m",
@@ -388,7 +388,7 @@ def test_summary_counts_stakeholder_pairs() -> None:
 
 def test_related_in_github_is_left_out_but_hint_kept() -> None:
     diag = d("PK208", Severity.ERROR, related=(Related("first", "b.yaml", 1, 1),), hint="h")
-    assert render.render_github([diag]) == (
+    assert "".join(render.iter_github([diag])) == (
         "::error file=a.yaml,line=3,col=2,title=PK208 Duplicate id::m (h)"
     )
 

@@ -89,7 +89,7 @@ def test_exported_lm_eval_task_gives_the_same_loglikelihoods(
 
     from policykit.evaluate.cases import from_eval_case
     from policykit.export import CaseOptions, CaseSet, build_cases, export
-    from policykit.export.lm_eval import task_name
+    from policykit.export.cases import suite_name as task_name
 
     full = build_cases(spec, CaseOptions(max_cases_per_behavior=1))
     small = CaseSet(

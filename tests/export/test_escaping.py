@@ -17,8 +17,9 @@ import yaml
 
 from policykit.export import CaseSet, EvalCase, build_cases, get_exporter
 from policykit.export._runtime import runtime_file
+from policykit.export.cases import suite_name as eval_name
 from policykit.export.lm_eval import document, prompt_text
-from policykit.export.openai_evals import GRADER_PROMPT, eval_name
+from policykit.export.openai_evals import GRADER_PROMPT
 from policykit.export.promptfoo import PROMPT, pieces, rubric
 from policykit.spec.artifact import TargetBehaviorSpec
 from tests.export.nasty import NASTY

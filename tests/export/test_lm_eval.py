@@ -15,7 +15,8 @@ import pytest
 
 from policykit.cli import main
 from policykit.export import CaseSet
-from policykit.export.lm_eval import prompt_text, task_name
+from policykit.export.cases import suite_name as task_name
+from policykit.export.lm_eval import prompt_text
 from policykit.resolve.distributions import js, tv
 from tests.export.nasty import NASTY
 
