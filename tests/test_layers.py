@@ -81,3 +81,39 @@ def test_process_level_tricks_live_in_one_place(text: str, home: str) -> None:
         if text in f.read_text(encoding="utf-8")
     )
     assert found == [home]
+
+
+COMPILER = ("policykit.load", "policykit.schema", "policykit.analyze", "policykit.resolve")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["query", "{spec}", "--behavior", "tone"],
+        ["query", "{spec}", "--format", "json"],
+    ],
+)
+def test_reading_a_spec_does_not_import_the_compiler(argv: list[str], tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from policykit.pipeline import compile_project
+    from policykit.spec.artifact import dumps
+
+    spec = tmp_path / "spec.json"
+    compiled = compile_project(REPO / "examples" / "health_assistant").spec
+    assert compiled is not None
+    spec.write_text(dumps(compiled), encoding="utf-8")
+    args = [a.replace("{spec}", str(spec)) for a in argv]
+    script = (
+        "import sys\nfrom policykit.cli import main\n"
+        f"status = main({args!r})\n"
+        f"loaded = sorted(m for m in sys.modules if m.startswith({COMPILER!r}))\n"
+        "print(loaded, file=sys.stderr)\nsys.exit(status)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=REPO
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "[]"
