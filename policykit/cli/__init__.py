@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import sys
 import traceback
@@ -125,7 +127,10 @@ def _echo_pieces(pieces: Iterable[str]) -> None:
 )
 @click.option("--behavior", help="Only this behavior, its rules and related behaviors.")
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file."
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Write to a file (- for stdout).",
 )
 def graph(path: Path, fmt: str, behavior: str | None, output: Path | None) -> int:
     """Write the weighted objective graph of a project."""
@@ -150,11 +155,13 @@ def graph(path: Path, fmt: str, behavior: str | None, output: Path | None) -> in
             param_hint="--behavior",
         )
     text = FORMATS[fmt](objective, subgraph_nodes(objective, behavior))
-    if output is None:
+    if output is None or str(output) == "-":
         click.echo(text, nl=False)
     else:
+        from policykit.cli.terminal import shown
+
         write_atomic(output, text)
-        click.echo(f"wrote {output}", err=True)
+        click.echo(f"wrote {shown(str(output))}", err=True)
     return EXIT_OK
 
 
@@ -211,7 +218,9 @@ def init(directory: Path, name: str | None, force: bool) -> int:
     try:
         written = scaffold(directory, name=name, force=force)
     except ScaffoldError as exc:
-        _console(err=True).print(f"[bold red]error[/]: {exc}")
+        from policykit.cli.terminal import markup_safe
+
+        _console(err=True).print(f"[bold red]error[/]: {markup_safe(str(exc))}")
         return EXIT_FINDINGS
     for path in written:
         click.echo(f"created {path}")
@@ -290,12 +299,14 @@ def _failed_compile(diagnostics: Sequence[object]) -> int:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the spec here (atomically; an old file is never damaged). Default: stdout.",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Write the spec here (atomically; an old file is never damaged; only a regular "
+    "file is replaced). Default, or -: stdout.",
 )
 def compile_command(path: Path, output: Path | None) -> int:
     """Compile a project into its target behavior spec (policykit.spec/v1)."""
     from policykit.cli import render
+    from policykit.cli.terminal import markup_safe, shown
     from policykit.compile import CompileOptions, compile_project
     from policykit.diagnostics import Severity
     from policykit.output import write_atomic
@@ -311,14 +322,15 @@ def compile_command(path: Path, output: Path | None) -> int:
     if notable:
         render.render_text(console, notable)
     cells = sum(len(b.cells) for b in result.spec.behaviors)
-    if output is None:
+    if output is None or str(output) == "-":
         click.echo(text, nl=False)
+        where = "stdout"
     else:
         write_atomic(output, text)
-    where = output if output is not None else "stdout"
+        where = shown(str(output))
     console.print(
         f"[bold green]compiled[/]: {len(result.spec.behaviors)} behaviors, {cells} cells, "
-        f"{len(result.spec.rules)} rules -> {where} ({result.spec.inputs_hash[:19]})"
+        f"{len(result.spec.rules)} rules -> {markup_safe(where)} ({result.spec.inputs_hash[:19]})"
     )
     return EXIT_OK
 
@@ -334,12 +346,13 @@ def query(spec_path: str, contexts: tuple[str, ...], behavior: str | None, fmt: 
 
     from rich.table import Table
 
+    from policykit.cli.terminal import markup_safe as escape
     from policykit.spec.query import QueryError, Spec, SpecFormatError
 
     try:
         spec = Spec.load(spec_path)
     except SpecFormatError as exc:
-        raise click.BadParameter(str(exc), param_hint="SPEC") from None
+        raise click.ClickException(str(exc)) from None
     context = _parse_context(contexts)
     try:
         answer = spec.intended(context, behavior)
@@ -360,11 +373,11 @@ def query(spec_path: str, contexts: tuple[str, ...], behavior: str | None, fmt: 
         )
         return EXIT_OK
     shown = ", ".join(f"{k}={v}" for k, v in sorted({**spec.defaults, **context}.items()))
-    table = Table(title=f"intended behavior in {shown}", title_justify="left")
+    table = Table(title=f"intended behavior in {escape(shown)}", title_justify="left")
     table.add_column("behavior")
     table.add_column("outcomes (P_intended)")
     for name, dist in results.items():
-        table.add_row(name, "  ".join(f"{o} {p:.3f}" for o, p in dist.items()))
+        table.add_row(escape(name), escape("  ".join(f"{o} {p:.3f}" for o, p in dist.items())))
     _console().print(table)
     return EXIT_OK
 
@@ -410,13 +423,14 @@ def diff(old: str, new: str, exit_code: bool, fmt: str) -> int:
 
     from rich.table import Table
 
+    from policykit.cli.terminal import markup_safe as escape
     from policykit.spec.diff import diff_specs
     from policykit.spec.query import Spec, SpecFormatError
 
     try:
         changes = diff_specs(Spec.load(old), Spec.load(new))
     except SpecFormatError as exc:
-        raise click.BadParameter(str(exc)) from None
+        raise click.ClickException(str(exc)) from None
     if fmt == "json":
         click.echo(json.dumps({"changes": [c.to_json() for c in changes]}, indent=2))
     elif not changes:
@@ -429,10 +443,10 @@ def diff(old: str, new: str, exit_code: bool, fmt: str) -> int:
             where = ", ".join(f"{k} in {{{', '.join(v)}}}" for k, v in c.when) or "everywhere"
             table.add_row(
                 f"{c.distance:.3f}",
-                c.behavior,
-                where,
-                _dist(c.old),
-                _dist(c.new),
+                escape(c.behavior),
+                escape(where),
+                escape(_dist(c.old)),
+                escape(_dist(c.new)),
             )
         _console().print(table)
     return EXIT_FINDINGS if exit_code and changes else EXIT_OK
@@ -457,10 +471,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     millions of objects a large project's validation holds, one by one at
     interpreter exit, took longer than writing its report.
     """
+    from policykit.output import OutputError
+
     args = list(sys.argv[1:] if argv is None else argv)
     run = Run()
+    if sys.stdout is None:  # started with stdout closed: a report must fail, not vanish
+        sys.stdout = _ClosedStdout()
     try:
         result = cli.main(args=args, prog_name="policykit", standalone_mode=False, obj=run)
+        sys.stdout.flush()  # a full device or a closed pipe must fail the command
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
@@ -472,8 +491,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         return 130
-    except BrokenPipeError:
-        return EXIT_OK
+    except OutputError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        return EXIT_FINDINGS
+    except OSError as exc:
+        # an output the command could not finish: stdout a closed pipe, a full device
+        _silence_stdout(argv is None)
+        if exc.errno != errno.EPIPE:
+            click.echo(f"Error: cannot write the output: {exc.strerror or exc}", err=True)
+        return EXIT_FINDINGS
     except Exception:
         traceback.print_exc()
         click.echo(
@@ -486,6 +512,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None and run.exit_at_once:
         _exit_now(status)
     return status
+
+
+class _ClosedStdout(io.TextIOBase):
+    """What ``sys.stdout`` is when the process started without one: writing to it
+    fails, as writing to a closed descriptor does."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "stdout is closed")
+
+    def fileno(self) -> int:
+        raise OSError(errno.EBADF, "stdout is closed")
+
+
+def _silence_stdout(own_process: bool) -> None:
+    """After stdout failed: point it at /dev/null so that the interpreter's own flush
+    at exit does not fail a second time (the Python docs' advice for SIGPIPE)."""
+    if not own_process:
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        sys.stdout = None
 
 
 def _exit_now(status: int) -> None:

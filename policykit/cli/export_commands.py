@@ -29,13 +29,13 @@ _SEED = click.option(
 
 
 def _load(spec_path: Path, max_cases: int | None, seed: int) -> CaseSet:
-    from policykit.export import CaseOptions, build_cases, load_spec
-    from policykit.spec.query import SpecFormatError
+    from policykit.export import CaseOptions, build_cases
+    from policykit.spec.reader import SpecFormatError, read_spec
 
     try:
-        spec = load_spec(spec_path)
+        spec = read_spec(spec_path)
     except SpecFormatError as exc:
-        raise click.BadParameter(str(exc), param_hint="SPEC") from None
+        raise click.ClickException(str(exc)) from None
     return build_cases(spec, CaseOptions(max_cases_per_behavior=max_cases, seed=seed))
 
 
@@ -92,8 +92,9 @@ def export_command(
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the JSON Lines here (atomically). Default: stdout.",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Write the JSON Lines here (atomically; only a regular file is replaced). "
+    "Default, or -: stdout.",
 )
 @_MAX
 @_SEED
@@ -106,12 +107,9 @@ def cases_command(
 
     case_set = _load(spec_path, max_cases_per_behavior, seed)
     text = cases_jsonl(case_set)
-    if output is None:
+    if output is None or str(output) == "-":
         click.echo(text, nl=False)
     else:
-        try:
-            write_atomic(output, text)
-        except OSError as exc:
-            raise click.ClickException(f"cannot write {output}: {exc}") from None
+        write_atomic(output, text)
         click.echo(f"wrote {len(case_set.cases)} cases to {output}", err=True)
     return EXIT_OK

@@ -406,15 +406,15 @@ def test_unknown_format_is_a_usage_error_with_a_hint(
         ("[]", "is not a policykit.spec/v1 spec"),
     ],
 )
-def test_a_bad_spec_is_a_usage_error_without_traceback(
+def test_a_bad_spec_is_one_line_and_exit_1_without_traceback(
     content: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     spec = tmp_path / "spec.json"
     spec.write_text(content, encoding="utf-8")
     for argv in (["cases", str(spec)], ["export", str(spec), "--to", "jsonl", "-o", "x"]):
         code, out, err = run(capsys, *argv)
-        assert (code, out) == (2, "")
-        assert "Invalid value for SPEC" in err and message in err
+        assert (code, out) == (1, "")
+        assert err.startswith("Error: ") and message in err and err.count("\n") == 1
         assert "Traceback" not in err
 
 
@@ -426,7 +426,7 @@ def test_a_spec_whose_cell_misses_an_outcome_is_rejected(
     spec = tmp_path / "spec.json"
     spec.write_text(json.dumps(data), encoding="utf-8")
     code, out, err = run(capsys, "cases", str(spec))
-    assert (code, out) == (2, "")
+    assert (code, out) == (1, "")
     assert (
         "at behaviors.ai_disclosure.cells.2: intended and bounds must name exactly the outcomes"
     ) in err

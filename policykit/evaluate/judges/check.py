@@ -204,12 +204,11 @@ def check(judge: Judge, gold: Sequence[Labelled]) -> tuple[CheckReport, list[Jud
 
 def spec_outcomes(path: Path) -> dict[str, tuple[Outcome, ...]]:
     """Each behavior's outcomes in a compiled spec."""
-    from policykit.export import load_spec
-    from policykit.spec.query import SpecFormatError
+    from policykit.spec.reader import SpecFormatError, read_spec
 
     try:
-        spec = load_spec(path)
-    except (OSError, SpecFormatError) as exc:
+        spec = read_spec(path)
+    except SpecFormatError as exc:
         raise EvalError(str(exc)) from None
     return {
         b.id: tuple(
