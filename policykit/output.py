@@ -54,10 +54,10 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 def _open_folder(target: Path, root: Path | None) -> int:
     """A descriptor of ``target``'s folder, created if missing."""
     if root is None:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(target.parent)
         return os.open(target.parent, _DIR_FLAGS)
     parts = target.relative_to(root).parts[:-1]
-    root.mkdir(parents=True, exist_ok=True)
+    _make_folder(root)
     fd = os.open(root, _DIR_FLAGS)
     try:
         for part in parts:
@@ -77,6 +77,17 @@ def _open_folder(target: Path, root: Path | None) -> int:
         os.close(fd)
         raise
     return fd
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        # mkdir names neither the path in the way nor what it is
+        for above in (folder, *folder.parents):
+            if above.exists() and not above.is_dir():
+                raise OSError(errno.ENOTDIR, f"{_shown(above)} is not a folder") from None
+        raise
 
 
 def _is_link(dir_fd: int, name: str) -> bool:
@@ -205,3 +216,31 @@ def _reason(exc: OSError) -> str:
 def _shown(path: Path) -> str:
     text = os.fspath(path)
     return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
+def write_stdout(text: str) -> None:
+    """Write ``text`` to stdout in full, or raise OSError.
+
+    ``sys.stdout.write`` can lose the end of a large write without an error: when the
+    reader of a pipe goes away mid-write (``compile | head``), the buffered writer
+    reports a partial count, which the text layer drops, so the command exited 0 with
+    a truncated spec. Here every byte is accounted for, and the broken pipe is raised.
+    """
+    import sys
+
+    stream = sys.stdout
+    if stream is None:
+        raise OSError(errno.EBADF, "stdout is closed")
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:  # a text-only stream (some test runners): nothing is lost there
+        stream.write(text)
+        stream.flush()
+        return
+    stream.flush()
+    view = memoryview(text.encode(stream.encoding or "utf-8", errors="strict"))
+    while view:
+        written = buffer.write(view)
+        buffer.flush()
+        if not written:
+            raise OSError(errno.EPIPE, "stdout accepted no more output")
+        view = view[written:]

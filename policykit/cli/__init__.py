@@ -107,12 +107,14 @@ def validate(run: Run | None, paths: tuple[Path, ...], fmt: str, strict: bool) -
 def _echo_pieces(pieces: Iterable[str]) -> None:
     """Write a report piece by piece as it is rendered, then end its last line; write
     nothing for a report without pieces."""
+    from policykit.output import write_stdout
+
     wrote = False
     for piece in pieces:
-        click.echo(piece, nl=False)
+        write_stdout(piece)
         wrote = True
     if wrote:
-        click.echo()
+        write_stdout("\n")
 
 
 @cli.command()
@@ -138,7 +140,7 @@ def graph(path: Path, fmt: str, behavior: str | None, output: Path | None) -> in
     from policykit.cli import render
     from policykit.graph.formats import FORMATS, subgraph_nodes
     from policykit.graph.objective import ObjectiveGraph
-    from policykit.output import write_atomic
+    from policykit.output import write_atomic, write_stdout
     from policykit.util.text import suggest
     from policykit.util.tuning import FAST
 
@@ -156,7 +158,7 @@ def graph(path: Path, fmt: str, behavior: str | None, output: Path | None) -> in
         )
     text = FORMATS[fmt](objective, subgraph_nodes(objective, behavior))
     if output is None or str(output) == "-":
-        click.echo(text, nl=False)
+        write_stdout(text)
     else:
         from policykit.cli.terminal import shown
 
@@ -309,7 +311,7 @@ def compile_command(path: Path, output: Path | None) -> int:
     from policykit.cli.terminal import markup_safe, shown
     from policykit.compile import CompileOptions, compile_project
     from policykit.diagnostics import Severity
-    from policykit.output import write_atomic
+    from policykit.output import write_atomic, write_stdout
     from policykit.spec.artifact import dumps
     from policykit.util.tuning import FAST
 
@@ -323,7 +325,7 @@ def compile_command(path: Path, output: Path | None) -> int:
         render.render_text(console, notable)
     cells = sum(len(b.cells) for b in result.spec.behaviors)
     if output is None or str(output) == "-":
-        click.echo(text, nl=False)
+        write_stdout(text)
         where = "stdout"
     else:
         write_atomic(output, text)

@@ -103,12 +103,12 @@ def cases_command(
 ) -> int:
     """Print a compiled spec's eval cases as JSON Lines (policykit.cases/v1)."""
     from policykit.export import cases_jsonl
-    from policykit.output import write_atomic
+    from policykit.output import write_atomic, write_stdout
 
     case_set = _load(spec_path, max_cases_per_behavior, seed)
     text = cases_jsonl(case_set)
     if output is None or str(output) == "-":
-        click.echo(text, nl=False)
+        write_stdout(text)
     else:
         write_atomic(output, text)
         click.echo(f"wrote {len(case_set.cases)} cases to {output}", err=True)
