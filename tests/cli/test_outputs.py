@@ -17,6 +17,7 @@ import pytest
 
 from policykit.cli import main
 from policykit.output import OutputError, write_atomic
+from tests.cli.test_cli import run
 from tests.minimal import POLICY, project
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,15 +26,9 @@ HEALTH = REPO / "examples" / "health_assistant"
 
 @pytest.fixture
 def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The minimal project, as the working directory."""
     monkeypatch.chdir(tmp_path)
-    project(tmp_path)
-    return tmp_path
-
-
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return project(tmp_path)
 
 
 def _special_files(folder: Path) -> dict[str, Path]:
@@ -62,7 +57,7 @@ def test_a_special_file_at_o_is_an_error_and_stays(
     source = "spec.json" if command == "cases" else "."
     for kind, path in _special_files(root / "out").items():
         before = os.lstat(path)
-        code, out, err = _run(capsys, command, source, "-o", str(path))
+        code, out, err = run(capsys, command, source, "-o", str(path))
         assert code in (1, 2), (kind, err)
         assert out == ""
         assert "Traceback" not in err
@@ -76,9 +71,9 @@ def test_a_special_file_at_o_is_an_error_and_stays(
 
 
 def test_dash_streams_to_stdout(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(capsys, "compile", ".", "-o", "-")
+    code, out, _ = run(capsys, "compile", ".", "-o", "-")
     assert code == 0 and out.startswith("{") and not (root / "-").exists()
-    code, out, _ = _run(capsys, "graph", ".", "-o", "-")
+    code, out, _ = run(capsys, "graph", ".", "-o", "-")
     assert code == 0 and out.startswith("digraph")
 
 
@@ -96,7 +91,7 @@ def test_an_unwritable_destination_is_one_line(
     (root / "locked").chmod(0o500)
     if reason == "permission denied" and os.geteuid() == 0:
         pytest.skip("root writes into a read-only folder")
-    code, out, err = _run(capsys, "compile", ".", "-o", target)
+    code, out, err = run(capsys, "compile", ".", "-o", target)
     assert (code, out) == (1, "")
     assert err.endswith(f"Error: cannot write {target}: {reason}\n")
     assert err.count("Error") == 1 and "Traceback" not in err
@@ -104,7 +99,7 @@ def test_an_unwritable_destination_is_one_line(
 
 def test_a_path_with_brackets_is_not_markup(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for target in ("out/[bold]/spec.json", "out/[/x]/spec.json"):
-        code, _, err = _run(capsys, "compile", ".", "-o", target)
+        code, _, err = run(capsys, "compile", ".", "-o", target)
         assert code == 0, err
         assert f"-> {target} (sha256:" in err
         assert (root / target).is_file()
@@ -164,7 +159,7 @@ def test_an_export_never_writes_through_a_symlinked_folder(
     for name in subfolders:
         (export / name).symlink_to(outside, target_is_directory=True)
     for fmt in ("openai-evals", "promptfoo", "inspect", "lm-eval"):
-        code, _, err = _run(capsys, "export", "spec.json", "--to", fmt, "-o", str(export))
+        code, _, err = run(capsys, "export", "spec.json", "--to", fmt, "-o", str(export))
         assert code in (0, 1)
         if code == 1:
             assert "is a symlink, and outputs never write through one" in err
@@ -226,9 +221,9 @@ def test_control_characters_from_a_file_are_shown_escaped(
         POLICY.replace("forbid: comply", f"forbid: comply  # {forged}\n    bogus: 1"),
         encoding="utf-8",
     )
-    code, out, _ = _run(capsys, "validate", ".")
+    code, out, _ = run(capsys, "validate", ".")
     assert code == 1
     assert "\x1b" not in out and "\x9b" not in out
     assert "\\x1b[2J\\x1b[1;1Hok: 0 errors\\x9b31m" in out
-    code, out, _ = _run(capsys, "validate", ".", "--format", "github")
+    code, out, _ = run(capsys, "validate", ".", "--format", "github")
     assert "\x1b" not in out
