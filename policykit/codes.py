@@ -179,6 +179,17 @@ include: [a.yaml]
         "? [a, b]\n: c",
         "Use a plain string as the key.",
     ),
+    _c(
+        "PK116",
+        "Includes nested too deep",
+        E,
+        """
+# catalog-1.yaml includes catalog-2.yaml, which includes catalog-3.yaml, ...
+include: [catalog-2.yaml]
+""",
+        "Include the catalogs from fewer levels (a project may list many catalogs), or "
+        "raise `limits.max_include_depth` in the project file.",
+    ),
     # -- PK2xx: schema and references -------------------------------------------------
     _c(
         "PK201",

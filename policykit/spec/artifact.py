@@ -155,7 +155,8 @@ def inputs_hash(graph: ObjectiveGraph) -> str:
     ws = graph.workspace
     project = ws.project
     data = {
-        "project": project.model_dump(mode="json", exclude={"policies", "catalogs"}),
+        # the caps bound the cost of compiling, not what is intended
+        "project": project.model_dump(mode="json", exclude={"policies", "catalogs", "limits"}),
         "dimensions": sorted(
             (d.model_dump(mode="json") for d in ws.dimensions.values()), key=lambda d: d["id"]
         ),
