@@ -16,6 +16,7 @@ from policykit import __version__
 from policykit.cli.terminal import shown
 from policykit.codes import CODES
 from policykit.diagnostics import Diagnostic, Related, Severity
+from policykit.load.reader import split_lines
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -28,7 +29,7 @@ _TOKEN = re.compile(rf"""("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|{_WORD}(?:[ \t]+{_WOR
 @lru_cache(maxsize=64)
 def _lines(file: str) -> tuple[str, ...]:
     try:
-        return tuple(Path(file).read_text(encoding="utf-8-sig").splitlines())
+        return tuple(split_lines(Path(file).read_text(encoding="utf-8-sig")))
     except (OSError, UnicodeDecodeError):
         return ()
 

@@ -455,9 +455,7 @@ class Limits(_Model):
     """Outcomes of one behavior (the strategies' cost grows with them)."""
     max_when_values: Annotated[int, Field(ge=1, le=1_000_000)] = 1_000
     """Values in one `when` list of a rule or grant."""
-    max_include_depth: Annotated[int, Field(ge=1, le=MAX_INCLUDE_DEPTH_CEILING)] = (
-        MAX_INCLUDE_DEPTH
-    )
+    max_include_depth: Annotated[int, Field(ge=1, le=MAX_INCLUDE_DEPTH_CEILING)] = MAX_INCLUDE_DEPTH
     """How deep catalogs may include catalogs that include catalogs."""
     max_candidate_pairs: Annotated[int, Field(ge=1, le=100_000_000)] = 1_000_000
     """Pairs of rules on one behavior whose scopes meet, that the conflict checks
