@@ -324,6 +324,42 @@ probes:
         "Fix the placeholder, or leave it: unknown placeholders are kept as literal text.",
     ),
     _c(
+        "PK214",
+        "Behavior with more outcomes than the cap",
+        E,
+        """
+outcomes: {o1: ..., o2: ..., o3: ..., ..., o100: ...}   # limits.max_outcomes: 32
+""",
+        "Merge outcomes into fewer response classes, or raise `limits.max_outcomes` in the "
+        "project file.",
+    ),
+    _c(
+        "PK215",
+        "When list longer than the cap",
+        E,
+        """
+when: {region: [eu, us, eu, us, eu, us, ...]}   # 100,000 values; the cap is 1,000
+""",
+        "List each value once, or leave the dimension out to mean every value; the project "
+        "file can raise `limits.max_when_values`.",
+    ),
+    _c(
+        "PK216",
+        "Project divided into more cells than the cap",
+        E,
+        "(the rules of all behaviors together cut the context space into 60,000 cells; "
+        "limits.max_cells is 20,000)",
+        "Use fewer distinct `when` value sets, or raise `limits.max_cells` in the project file.",
+    ),
+    _c(
+        "PK217",
+        "Rules on one behavior with more candidate pairs than the cap",
+        E,
+        "(2,000 rules with different targets on one behavior: 4,000,000 pairs to compare)",
+        "Write fewer distinct rules on the behavior (rules alike are compared once), or raise "
+        "`limits.max_candidate_pairs` in the project file.",
+    ),
+    _c(
         "PK302",
         "Relation names an unknown behavior",
         E,
@@ -346,6 +382,14 @@ dimensions:
     default: child
 """,
         "Make the values agree as the message explains.",
+    ),
+    # -- PK5xx: export and evaluation -------------------------------------------------
+    _c(
+        "PK510",
+        "Export with more cases than the cap",
+        E,
+        "(policykit export spec.json --to jsonl: 200,000 cases; the default cap is 10,000)",
+        "Raise the cap with --max-cases, or compile a spec with fewer cells or probes.",
     ),
 )
 

@@ -126,6 +126,13 @@ class CaseOptions:
     """Sample cells when a behavior has more cases than this (None: keep all)."""
     seed: int = 0
     """Seed of the sampling; the same seed picks the same cells."""
+    max_cases: int | None = None
+    """Refuse (CaseCapError) a spec that makes more cases than this, counted before
+    they are built (None: no cap; the CLI's default is 10,000)."""
+
+
+class CaseCapError(ValueError):
+    """A spec that makes more cases than the cap (code PK510)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +333,8 @@ def build_cases(spec: TargetBehaviorSpec, options: CaseOptions | None = None) ->
     options = options or CaseOptions()
     rules = {r.id: r for r in spec.rules}
     dimensions = {d.id: d for d in spec.dimensions}
+    if options.max_cases is not None:
+        _check_cap(spec, rules, options)
     out: list[EvalCase] = []
     for behavior in spec.behaviors:
         per_cell = []
@@ -341,6 +350,28 @@ def build_cases(spec: TargetBehaviorSpec, options: CaseOptions | None = None) ->
         spec_hash=spec.inputs_hash,
         cases=tuple(_dedupe(out)),
     )
+
+
+def _check_cap(spec: TargetBehaviorSpec, rules: Mapping[str, Rule], options: CaseOptions) -> None:
+    """CaseCapError when the cases of ``spec`` would be more than ``options.max_cases``,
+    counted from the cells, probes and examples (an upper bound: a prompt repeated in a
+    cell is one case), in time linear in the spec and before any case is built."""
+    cap = options.max_cases
+    assert cap is not None
+    total = 0
+    for behavior in spec.behaviors:
+        count = sum(
+            len(behavior.probes) + sum(len(rules[r].examples) for r in cell.applied if r in rules)
+            for cell in behavior.cells
+        )
+        total += count
+    if total > cap:
+        # every case is built before --max-cases-per-behavior samples them, so the cap
+        # bounds all of them
+        raise CaseCapError(
+            f"error[PK510]: the spec makes up to {total} cases, more than the cap of {cap}; "
+            "raise it with --max-cases"
+        )
 
 
 def _dedupe(cases: Iterable[EvalCase]) -> list[EvalCase]:

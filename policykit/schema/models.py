@@ -178,6 +178,11 @@ class Dimension(_Model):
     """Optional phrases for values, used when rendering a context for a model
     (`clinician: a licensed clinician`)."""
 
+    @cached_property
+    def value_set(self) -> frozenset[str]:
+        """The values, to look one up without a scan of up to 1,000."""
+        return frozenset(self.values)
+
 
 class Outcome(_Model):
     description: Text
@@ -457,9 +462,11 @@ class Limits(_Model):
     """Values in one `when` list of a rule or grant."""
     max_include_depth: Annotated[int, Field(ge=1, le=MAX_INCLUDE_DEPTH_CEILING)] = MAX_INCLUDE_DEPTH
     """How deep catalogs may include catalogs that include catalogs."""
-    max_candidate_pairs: Annotated[int, Field(ge=1, le=100_000_000)] = 1_000_000
-    """Pairs of rules on one behavior whose scopes meet, that the conflict checks
-    compare; beyond it they are not compared, and PK218 says so."""
+    max_candidate_pairs: Annotated[int, Field(ge=1, le=100_000_000)] = 100_000
+    """Pairs the conflict checks of one behavior may compare: pairs of distinct rule
+    signatures (stakeholder, rank, directive, permissions), or on a behavior with grants
+    pairs of distinct rules. Past it the behavior is an error (PK217), never left
+    unchecked."""
 
 
 class Project(_Model):
