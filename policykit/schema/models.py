@@ -452,7 +452,7 @@ class Limits(_Model):
     files can be untrusted (a user's own preferences), so each cap is checked before
     the work it bounds, and only the project file can raise one, never a policy file."""
 
-    max_cells: Annotated[int, Field(ge=1, le=10_000_000)] = 20_000
+    max_cells: Annotated[int, Field(ge=1, le=10_000_000)] = 10_000
     """Cells over all behaviors together: each is resolved and written to the spec."""
     max_cells_per_behavior: Annotated[int, Field(ge=1, le=10_000_000)] = 10_000
     """Cells one behavior's rules may divide its context space into."""
