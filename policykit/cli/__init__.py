@@ -499,7 +499,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         # an output the command could not finish: stdout a closed pipe, a full device
         _silence_stdout(argv is None)
-        if exc.errno != errno.EPIPE:
+        if exc.filename is not None:  # not stdout: a file some library code opened
+            click.echo(f"Error: {exc.filename}: {exc.strerror or exc}", err=True)
+        elif exc.errno != errno.EPIPE:
             click.echo(f"Error: cannot write the output: {exc.strerror or exc}", err=True)
         return EXIT_FINDINGS
     except Exception:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
 
+from policykit.cli.terminal import markup_safe as escape
 from policykit.resolve.explain import Explanation
 
 _STATUS_STYLE = {
