@@ -3,7 +3,8 @@
     python bench/generate.py OUT_DIR --rules 10000 [--behaviors 200] [--dimensions 4]
         [--values 6] [--conflict-rate 0.02] [--hot 5] [--hot-share 0.3] [--seed 0]
 
-Rules are spread over the four stakeholders (one policy file per stakeholder and
+The project file raises the caps (``limits:``) to what a project of this shape can
+reach. Rules are spread over the four stakeholders (one policy file per stakeholder and
 per 5,000 rules, so no file nears the loader's size cap). A few "hot" behaviors carry a
 large share of the rules, as real catalogs do (everyone has an opinion about profanity).
 Scopes narrow 1–3 dimensions to 1–3 values. Most rules agree with their behavior's
@@ -132,6 +133,16 @@ def generate(
         "catalogs": ["catalog.yaml"],
         "policies": entries,
     }
+    # A benchmark project is large on purpose: its project file raises the caps that a
+    # project of this shape can reach (the defaults are sized for untrusted input).
+    per_behavior = values**dimensions
+    limits = {
+        "max_cells": behaviors * per_behavior,
+        "max_cells_per_behavior": per_behavior,
+        "max_candidate_pairs": 100_000_000,
+    }
+    if behaviors * per_behavior > 10_000 or rules > 1000:
+        project["limits"] = {k: max(v, 10_000) for k, v in limits.items()}
     path = out / "policykit.yaml"
     path.write_text(yaml.safe_dump(project, sort_keys=False))
     return path

@@ -200,6 +200,17 @@ PK115 = _c(
     "? [a, b]\n: c",
     "Use a plain string as the key.",
 )
+PK116 = _c(
+    "PK116",
+    "Includes nested too deep",
+    E,
+    """
+# catalog-1.yaml includes catalog-2.yaml, which includes catalog-3.yaml, ...
+include: [catalog-2.yaml]
+""",
+    "Include the catalogs from fewer levels (a project may list many catalogs), or "
+    "raise `limits.max_include_depth` in the project file.",
+)
 # -- PK2xx: schema and references -------------------------------------------------
 PK201 = _c(
     "PK201",
@@ -356,6 +367,42 @@ dimensions:
     default: child
 """,
     "Make the values agree as the message explains.",
+)
+PK214 = _c(
+    "PK214",
+    "Behavior with more outcomes than the cap",
+    E,
+    """
+outcomes: {o1: ..., o2: ..., o3: ..., ..., o100: ...}   # limits.max_outcomes: 32
+""",
+    "Merge outcomes into fewer response classes, or raise `limits.max_outcomes` in the "
+    "project file.",
+)
+PK215 = _c(
+    "PK215",
+    "When list longer than the cap",
+    E,
+    """
+when: {region: [eu, us, eu, us, eu, us, ...]}   # 100,000 values; the cap is 1,000
+""",
+    "List each value once, or leave the dimension out to mean every value; the project "
+    "file can raise `limits.max_when_values`.",
+)
+PK216 = _c(
+    "PK216",
+    "Project divided into more cells than the cap",
+    E,
+    "(the rules of all behaviors together cut the context space into 60,000 cells; "
+    "limits.max_cells is 20,000)",
+    "Use fewer distinct `when` value sets, or raise `limits.max_cells` in the project file.",
+)
+PK217 = _c(
+    "PK217",
+    "Rules on one behavior with more candidate pairs than the cap",
+    E,
+    "(2,000 rules with different targets on one behavior: 4,000,000 pairs to compare)",
+    "Write fewer distinct rules on the behavior (rules alike are compared once), or raise "
+    "`limits.max_candidate_pairs` in the project file.",
 )
 PK301 = _c(
     "PK301",
@@ -582,10 +629,10 @@ PK421 = _c(
     "PK421",
     "Context space of a behavior too finely divided",
     E,
-    """
-(rules on one behavior cut its dimensions into more than 100,000 cells)
-""",
-    "Use fewer distinct `when` value sets on the behavior, or split it in two.",
+    "(rules on one behavior cut its dimensions into more cells than "
+    "limits.max_cells_per_behavior, 10,000 by default)",
+    "Use fewer distinct `when` value sets on the behavior, split it in two, or raise "
+    "`limits.max_cells_per_behavior` in the project file.",
 )
 # -- PK5xx: export and evaluation ----------------------------------------------
 PK500 = _c(
@@ -608,6 +655,13 @@ $ policykit export spec.json --to openai-evals -o out   # a behavior with 30 out
 )
 PK510 = _c(
     "PK510",
+    "Export with more cases than the cap",
+    E,
+    "(policykit export spec.json --to jsonl: 200,000 cases; the default cap is 10,000)",
+    "Raise the cap with --max-cases, or compile a spec with fewer cells or probes.",
+)
+PK520 = _c(
+    "PK520",
     "Evaluation cannot run",
     E,
     """
@@ -615,8 +669,8 @@ $ policykit eval spec.json -o out --backend responses   # and no responses file
 """,
     "Read the message: it names the input, model or setting to fix.",
 )
-PK511 = _c(
-    "PK511",
+PK521 = _c(
+    "PK521",
     "Optional package missing",
     E,
     """

@@ -17,10 +17,10 @@ from policykit.analyze.base import other_side, report
 from policykit.analyze.conflicts import VIOLATIONS, pair_codes
 from policykit.analyze.context import Context
 from policykit.analyze.grants import grant_exceeds
-from policykit.analyze.pairs import PairFinding, behavior_findings
+from policykit.analyze.pairs import PairFinding, behavior_findings, candidate_pairs
 from policykit.analyze.relations import declared_conflicts, empty_scopes, refines_cycles
 from policykit.analyze.shadow import duplicates
-from policykit.codes import PK401, PK402, PK403, PK404, PK410, PK412
+from policykit.codes import PK217, PK401, PK402, PK403, PK404, PK410, PK412, diag
 from policykit.diagnostics import Diagnostic, Related, Row, Severity
 from policykit.graph.numbers import js_divergence
 from policykit.graph.objective import ObjectiveGraph, RuleRef
@@ -188,7 +188,14 @@ def analyze(graph: ObjectiveGraph, tuning: Tuning | None = None) -> Analysis:
     ``tuning`` allows it)."""
     ctx = Context(graph)
 
+    cap = graph.workspace.project.limits.max_candidate_pairs
+
     def check_behavior(behavior: str) -> Analysis:
+        pairs = candidate_pairs(graph.rules_for(behavior), ctx)
+        if pairs > cap:
+            # an error, not a skipped check: a permission violation in these rules would
+            # otherwise go unfound, and the rule be applied
+            return Analysis((too_many_pairs(graph, behavior, pairs, cap),), frozenset())
         findings = find_pairs(graph, ctx, (behavior,))
         return Analysis(tuple(emit(graph, ctx, findings)), dropped_by(findings))
 
@@ -213,6 +220,21 @@ def analyze(graph: ObjectiveGraph, tuning: Tuning | None = None) -> Analysis:
     pairs = [d for a in per_behavior for d in a.diagnostics]
     dropped = frozenset().union(*(a.dropped for a in per_behavior))
     return Analysis((*before, *pairs, *after), dropped)
+
+
+def too_many_pairs(graph: ObjectiveGraph, behavior: str, pairs: int, cap: int) -> Diagnostic:
+    file, line, col = graph.workspace.origins[behavior].position()
+    return diag(
+        PK217,
+        f"the rules on {behavior!r} make {pairs} candidate pairs for the conflict checks, "
+        f"more than the cap of {cap}",
+        file,
+        line,
+        col,
+        behavior=behavior,
+        hint="write fewer distinct rules on the behavior (rules alike are compared once), "
+        "or raise limits.max_candidate_pairs in the project file",
+    )
 
 
 def _encode(a: Analysis) -> tuple[list[Row], tuple[str, ...]]:

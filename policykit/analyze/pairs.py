@@ -191,6 +191,21 @@ def behavior_findings(
     return pairs, shadows
 
 
+def candidate_pairs(refs: Sequence[RuleRef], ctx: Context) -> int:
+    """How many pairs the checks of one behavior may compare, counted before any is
+    compared: pairs of signatures, and on a behavior with grants also the pairs of
+    classes (rules alike in signature and scope) whose scopes meet."""
+    if not refs:
+        return 0
+    outcomes = ctx.graph.outcomes[refs[0].behavior]
+    if refs[0].behavior not in ctx.grants:
+        distinct = len({signature(r, outcomes) for r in refs})
+        return distinct * distinct
+    index = BehaviorIndex(refs, ctx.graph.space.full, outcomes)
+    overlapping = sum(index.overlapping(cls.masks).bit_count() for cls in index.classes)
+    return len(index.sigs) ** 2 + overlapping
+
+
 def _findings(refs: Sequence[RuleRef], ctx: Context) -> tuple[list[PairFinding], list[PairFinding]]:
     # Permissions granted by a `grant` depend on where two rules overlap, not only on
     # their signatures: behaviors with grants are checked per pair of classes.

@@ -7,6 +7,8 @@ compiler.
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import sys
 import traceback
@@ -74,11 +76,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     interpreter exit, took longer than writing its report.
     """
     from policykit.errors import UserError
+    from policykit.util.output import OutputError
 
     args = list(sys.argv[1:] if argv is None else argv)
     run = Run()
+    if sys.stdout is None:  # started with stdout closed: a report must fail, not vanish
+        sys.stdout = _ClosedStdout()
     try:
         result = cli.main(args=args, prog_name="policykit", standalone_mode=False, obj=run)
+        sys.stdout.flush()  # a full device or a closed pipe must fail the command
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
@@ -92,8 +98,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         return 130
-    except BrokenPipeError:
-        return EXIT_OK
+    except OutputError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        return EXIT_FINDINGS
+    except OSError as exc:
+        # an output the command could not finish: stdout a closed pipe, a full device
+        _silence_stdout(argv is None)
+        if exc.filename is not None:  # not stdout: a file some library code opened
+            click.echo(f"Error: {exc.filename}: {exc.strerror or exc}", err=True)
+        elif exc.errno != errno.EPIPE:
+            click.echo(f"Error: cannot write the output: {exc.strerror or exc}", err=True)
+        return EXIT_FINDINGS
     except Exception:
         traceback.print_exc()
         click.echo(
@@ -108,28 +123,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
+class _ClosedStdout(io.TextIOBase):
+    """What ``sys.stdout`` is when the process started without one: writing to it
+    fails, as writing to a closed descriptor does."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "stdout is closed")
+
+    def fileno(self) -> int:
+        raise OSError(errno.EBADF, "stdout is closed")
+
+
+def _silence_stdout(own_process: bool) -> None:
+    """After stdout failed: point it at /dev/null so that the interpreter's own flush
+    at exit does not fail a second time (the Python docs' advice for SIGPIPE)."""
+    if not own_process:
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        sys.stdout = None
+
+
 def _user_error(exc: UserError) -> int:
     """Show an error that is the user's to fix; the exit status for it.
 
-    About one input (a behavior, a context): a usage error naming its option. With a
-    code: in the shape of a diagnostic. Otherwise one line.
+    About one input (a behavior, a context): a usage error naming its option.
+    Otherwise one line, in the shape of a diagnostic's first line (with its code).
     """
-    from rich.markup import escape
+    from policykit.cli.terminal import markup_safe, shown
 
     if exc.subject:
         hint = _ARGUMENTS.get(exc.subject, f"--{exc.subject}")
-        click.BadParameter(str(exc), param_hint=hint).show()
+        click.BadParameter(shown(str(exc)), param_hint=hint).show()
         return EXIT_USAGE
-    err = console(err=True)
-    if exc.code:
-        from policykit.cli import render
-        from policykit.diagnostics import Diagnostic, Severity
-
-        render.render_text(
-            err, [Diagnostic(exc.code, Severity.ERROR, str(exc), exc.file, hint=exc.hint)]
-        )
-    else:
-        err.print(f"[bold red]error[/]: {escape(str(exc))}")
+    code = markup_safe(f"[{exc.code}]") if exc.code else ""
+    line = f"[bold red]error{code}[/]: {markup_safe(str(exc))}"
+    if exc.file:
+        line += f"\n  [blue]-->[/] {markup_safe(exc.file)}"
+    if exc.hint:
+        line += f"\n  [blue]=[/] help: {markup_safe(exc.hint)}"
+    console(err=True).print(line)
     return EXIT_FINDINGS
 
 

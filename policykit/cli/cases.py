@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from policykit.cli.common import EXIT_OK, MAX_CASES, SEED, SPEC, load_cases
+from policykit.cli.common import CAP, EXIT_OK, MAX_CASES, SEED, SPEC, load_cases
 
 
 @click.command("cases")
@@ -14,26 +14,25 @@ from policykit.cli.common import EXIT_OK, MAX_CASES, SEED, SPEC, load_cases
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the JSON Lines here (atomically). Default: stdout.",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Write the JSON Lines here (atomically; only a regular file is replaced). "
+    "Default, or -: stdout.",
 )
 @MAX_CASES
 @SEED
+@CAP
 def cases_command(
-    spec_path: Path, output: Path | None, max_cases_per_behavior: int | None, seed: int
+    spec_path: Path, output: Path | None, max_cases_per_behavior: int | None, seed: int, cap: int
 ) -> int:
     """Print a compiled spec's eval cases as JSON Lines (policykit.cases/v1)."""
     from policykit.export import cases_jsonl
-    from policykit.util.output import write_atomic
+    from policykit.util.output import write_atomic, write_stdout
 
-    case_set = load_cases(spec_path, max_cases_per_behavior, seed)
+    case_set = load_cases(spec_path, max_cases_per_behavior, seed, cap)
     text = cases_jsonl(case_set)
-    if output is None:
-        click.echo(text, nl=False)
+    if output is None or str(output) == "-":
+        write_stdout(text)
     else:
-        try:
-            write_atomic(output, text)
-        except OSError as exc:
-            raise click.ClickException(f"cannot write {output}: {exc}") from None
+        write_atomic(output, text)
         click.echo(f"wrote {len(case_set.cases)} cases to {output}", err=True)
     return EXIT_OK

@@ -14,16 +14,18 @@ from policykit.cli.common import EXIT_OK, console, failed_compile
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the spec here (atomically; an old file is never damaged). Default: stdout.",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Write the spec here (atomically; an old file is never damaged; only a regular "
+    "file is replaced). Default, or -: stdout.",
 )
 def compile_command(path: Path, output: Path | None) -> int:
     """Compile a project into its target behavior spec (policykit.spec/v1)."""
     from policykit.cli import render
+    from policykit.cli.terminal import markup_safe, shown
     from policykit.diagnostics import Severity
     from policykit.pipeline import CompileOptions, compile_project
     from policykit.spec.artifact import dumps
-    from policykit.util.output import write_atomic
+    from policykit.util.output import write_atomic, write_stdout
     from policykit.util.tuning import FAST
 
     result = compile_project(path, CompileOptions(tuning=FAST))
@@ -35,13 +37,15 @@ def compile_command(path: Path, output: Path | None) -> int:
     if notable:
         render.render_text(err, notable)
     cells = sum(len(b.cells) for b in result.spec.behaviors)
-    if output is None:
-        click.echo(text, nl=False)
+    if output is None or str(output) == "-":
+        write_stdout(text)
+        where = "stdout"
     else:
         write_atomic(output, text)
-    where = output if output is not None else "stdout"
+        where = shown(str(output))
     err.print(
         f"[bold green]compiled[/]: {len(result.spec.behaviors)} behaviors, {cells} cells, "
-        f"{len(result.spec.rules)} rules -> {where} ({result.spec.inputs_hash[:19]})"
+        f"{len(result.spec.rules)} rules -> {markup_safe(where)} "
+        f"({result.spec.inputs_hash[:19]})"
     )
     return EXIT_OK

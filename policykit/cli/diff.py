@@ -18,6 +18,7 @@ def diff(old: str, new: str, exit_code: bool, fmt: str) -> int:
 
     from rich.table import Table
 
+    from policykit.cli.terminal import markup_safe as escape
     from policykit.spec.diff import diff_specs
     from policykit.spec.query import Spec
 
@@ -32,7 +33,13 @@ def diff(old: str, new: str, exit_code: bool, fmt: str) -> int:
             table.add_column(column)
         for c in changes:
             where = ", ".join(f"{k} in {{{', '.join(v)}}}" for k, v in c.when) or "everywhere"
-            table.add_row(f"{c.distance:.3f}", c.behavior, where, _dist(c.old), _dist(c.new))
+            table.add_row(
+                f"{c.distance:.3f}",
+                escape(c.behavior),
+                escape(where),
+                escape(_dist(c.old)),
+                escape(_dist(c.new)),
+            )
         console().print(table)
     return EXIT_FINDINGS if exit_code and changes else EXIT_OK
 

@@ -157,10 +157,10 @@ def eval_command(
     """
     from rich.markup import escape
 
+    from policykit.cli.terminal import markup_safe
     from policykit.evaluate import EvalError, EvalOptions, RunSettings, get_backend, load_cases
     from policykit.evaluate.run import evaluate, write_outputs
-    from policykit.export import load_spec
-    from policykit.spec.query import SpecFormatError
+    from policykit.spec.reader import read_spec
 
     if responses is not None:
         if backend not in ("generate", "responses"):
@@ -170,10 +170,7 @@ def eval_command(
         backend = "responses"
     if compare is not None and compare == backend:
         raise click.BadParameter("compare with a different backend", param_hint="--compare")
-    try:
-        spec = load_spec(spec_path)
-    except SpecFormatError as exc:
-        raise click.BadParameter(str(exc), param_hint="SPEC") from None
+    spec = read_spec(spec_path)
     known = {b.id for b in spec.behaviors}
     for name in behaviors:
         if name not in known:
@@ -246,8 +243,8 @@ def eval_command(
         return EXIT_FAILED
     _render_summary(_console(), results)
     console = _console()
-    console.print(f"results: {json_path}")
-    console.print(f"report:  {html_path}")
+    console.print(f"results: {markup_safe(str(json_path))}")
+    console.print(f"report:  {markup_safe(str(html_path))}")
     return EXIT_OK
 
 

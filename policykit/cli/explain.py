@@ -49,7 +49,7 @@ def explain(path: Path, behavior: str, contexts: tuple[str, ...], fmt: str) -> i
 
 
 def render_explanation(out: Console, e: Explanation) -> None:
-    from rich.markup import escape
+    from policykit.cli.terminal import markup_safe as escape
 
     context = ", ".join(f"{k}={v}" for k, v in e.context)
     out.print(f"[bold]{escape(e.behavior)}[/] in {escape(context)}")

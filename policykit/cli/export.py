@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from policykit.cli.common import EXIT_OK, MAX_CASES, SEED, SPEC, load_cases
+from policykit.cli.common import CAP, EXIT_OK, MAX_CASES, SEED, SPEC, load_cases
 
 
 @click.command("export")
@@ -29,8 +29,14 @@ from policykit.cli.common import EXIT_OK, MAX_CASES, SEED, SPEC, load_cases
 )
 @MAX_CASES
 @SEED
+@CAP
 def export_command(
-    spec_path: Path, fmt: str, out_dir: Path, max_cases_per_behavior: int | None, seed: int
+    spec_path: Path,
+    fmt: str,
+    out_dir: Path,
+    max_cases_per_behavior: int | None,
+    seed: int,
+    cap: int,
 ) -> int:
     """Export a compiled spec's eval cases for an evaluation tool.
 
@@ -42,7 +48,7 @@ def export_command(
         get_exporter(fmt)
     except ExportError as exc:
         raise click.BadParameter(str(exc), param_hint="--to") from None
-    case_set = load_cases(spec_path, max_cases_per_behavior, seed)
+    case_set = load_cases(spec_path, max_cases_per_behavior, seed, cap)
     try:
         result = export(case_set, fmt, out_dir)
     except OSError as exc:

@@ -21,7 +21,10 @@ from policykit.cli.common import EXIT_FINDINGS, EXIT_OK, console
 )
 @click.option("--behavior", help="Only this behavior, its rules and related behaviors.")
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file."
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Write to a file (- for stdout).",
 )
 def graph(path: Path, fmt: str, behavior: str | None, output: Path | None) -> int:
     """Write the weighted objective graph of a project."""
@@ -29,7 +32,7 @@ def graph(path: Path, fmt: str, behavior: str | None, output: Path | None) -> in
     from policykit.graph.formats import FORMATS, subgraph_nodes
     from policykit.graph.objective import ObjectiveGraph
     from policykit.pipeline import ValidateOptions, validate_project
-    from policykit.util.output import write_atomic
+    from policykit.util.output import write_atomic, write_stdout
     from policykit.util.text import suggest
     from policykit.util.tuning import FAST
 
@@ -46,9 +49,11 @@ def graph(path: Path, fmt: str, behavior: str | None, output: Path | None) -> in
             param_hint="--behavior",
         )
     text = FORMATS[fmt](objective, subgraph_nodes(objective, behavior))
-    if output is None:
-        click.echo(text, nl=False)
+    if output is None or str(output) == "-":
+        write_stdout(text)
     else:
+        from policykit.cli.terminal import shown
+
         write_atomic(output, text)
-        click.echo(f"wrote {output}", err=True)
+        click.echo(f"wrote {shown(str(output))}", err=True)
     return EXIT_OK

@@ -21,6 +21,7 @@ def query(spec_path: str, contexts: tuple[str, ...], behavior: str | None, fmt: 
 
     from rich.table import Table
 
+    from policykit.cli.terminal import markup_safe as escape
     from policykit.spec.query import Spec
 
     spec = Spec.load(spec_path)
@@ -40,10 +41,10 @@ def query(spec_path: str, contexts: tuple[str, ...], behavior: str | None, fmt: 
         )
         return EXIT_OK
     shown = ", ".join(f"{k}={v}" for k, v in sorted({**spec.defaults, **context}.items()))
-    table = Table(title=f"intended behavior in {shown}", title_justify="left")
+    table = Table(title=f"intended behavior in {escape(shown)}", title_justify="left")
     table.add_column("behavior")
     table.add_column("outcomes (P_intended)")
     for name, dist in results.items():
-        table.add_row(name, "  ".join(f"{o} {p:.3f}" for o, p in dist.items()))
+        table.add_row(escape(name), escape("  ".join(f"{o} {p:.3f}" for o, p in dist.items())))
     console().print(table)
     return EXIT_OK

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from policykit import __version__
+from policykit.cli.terminal import shown
 from policykit.codes import CODES
 from policykit.diagnostics import Diagnostic, Related, Severity
+from policykit.load.reader import split_lines
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -27,7 +29,7 @@ _TOKEN = re.compile(rf"""("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|{_WORD}(?:[ \t]+{_WOR
 @lru_cache(maxsize=64)
 def _lines(file: str) -> tuple[str, ...]:
     try:
-        return tuple(Path(file).read_text(encoding="utf-8-sig").splitlines())
+        return tuple(split_lines(Path(file).read_text(encoding="utf-8-sig")))
     except (OSError, UnicodeDecodeError):
         return ()
 
@@ -78,7 +80,7 @@ def render_text(console: Console, diagnostics: Sequence[Diagnostic]) -> None:
     _render_block(console, general)
     for behavior in sorted(by_behavior):
         found = by_behavior[behavior]
-        console.rule(f"[bold]behavior {escape(behavior)}[/] ({len(found)})", align="left")
+        console.rule(f"[bold]behavior {escape(shown(behavior))}[/] ({len(found)})", align="left")
         console.print()
         _render_block(console, found)
 
@@ -91,29 +93,33 @@ def _render_block(console: Console, diagnostics: Sequence[Diagnostic]) -> None:
     for d in diagnostics:
         label = "note" if d.severity is Severity.INFO else d.severity.value
         lines = [
-            f"[{_STYLE[d.severity]}]{label}[{escape(d.code)}][/]: [bold]{escape(d.message)}[/]"
+            f"[{_STYLE[d.severity]}]{label}[{escape(d.code)}][/]: "
+            f"[bold]{escape(shown(d.message))}[/]"
         ]
         if d.location:
-            lines.append(f"  [blue]-->[/] {escape(d.location)}")
+            lines.append(f"  [blue]-->[/] {escape(shown(d.location))}")
         text = _source_line(d.file, d.line) if d.line else None
         if text is not None:
             gutter = " " * len(str(d.line))
-            match = _TOKEN.match(text, max(d.column - 1, 0))
-            width = max(len(match.group(0)) if match else 1, 1)
-            caret = " " * max(d.column - 1, 0) + "^" * width
+            start = max(d.column - 1, 0)
+            match = _TOKEN.match(text, start)
+            width = max(len(shown(match.group(0))) if match else 1, 1)
+            # the caret stands under the escaped text, which can be wider than the raw
+            caret = " " * len(shown(text[:start])) + "^" * width
             lines += [
                 f"  [blue]{gutter} |[/]",
-                f"  [blue]{d.line} |[/] {escape(text)}",
+                f"  [blue]{d.line} |[/] {escape(shown(text))}",
                 f"  [blue]{gutter} |[/] [{_STYLE[d.severity]}]{caret}[/]",
             ]
         if d.path:
-            lines.append(f"  [blue]=[/] at: {escape(d.path)}")
+            lines.append(f"  [blue]=[/] at: {escape(shown(d.path))}")
         for r in d.related:
             lines.append(
-                f"  [blue]=[/] {escape(r.message)}: {escape(_loc(r.file, r.line, r.column))}"
+                f"  [blue]=[/] {escape(shown(r.message))}: "
+                f"{escape(shown(_loc(r.file, r.line, r.column)))}"
             )
         if d.hint:
-            lines.append(f"  [blue]=[/] help: {escape(d.hint)}")
+            lines.append(f"  [blue]=[/] help: {escape(shown(d.hint))}")
         lines.append("")
         console.print("\n".join(lines))
 
@@ -349,7 +355,7 @@ def _github_line(d: Diagnostic) -> str:
         props += [f"line={d.line}", f"col={max(d.column, 1)}"]
     props.append(f"title={_gh_escape(d.code + ' ' + CODES[d.code].summary, prop=True)}")
     message = d.message + (f" ({d.hint})" if d.hint else "")
-    return f"::{_GH_LEVEL[d.severity]} {','.join(props)}::{_gh_escape(message)}"
+    return shown(f"::{_GH_LEVEL[d.severity]} {','.join(props)}::{_gh_escape(message)}")
 
 
 def iter_github(diagnostics: Sequence[Diagnostic]) -> Iterator[str]:

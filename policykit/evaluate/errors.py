@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from policykit.codes import PK510, PK511
+from policykit.codes import PK520, PK521
 from policykit.errors import UserError
 
 EVAL_EXTRA = "pip install 'policykit[eval]'"
@@ -19,13 +19,13 @@ class EvalError(UserError):
     """A problem with the evaluator's inputs or environment, not a bug: the CLI prints
     the message on one line and exits 1."""
 
-    code = PK510
+    code = PK520
 
 
 class MissingDependency(EvalError):
     """An optional package the chosen backend needs is not installed."""
 
-    code = PK511
+    code = PK521
 
 
 def require_torch() -> None:

@@ -8,12 +8,9 @@ copy to run inside a tool (``runtime/``) are never imported by policykit.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-from pydantic import ValidationError
 
 from policykit.export.base import (
     ENTRY_POINT_GROUP,
@@ -33,9 +30,10 @@ from policykit.export.cases import (
     cases_json_schema,
     cases_jsonl,
 )
-from policykit.spec.artifact import TargetBehaviorSpec
-from policykit.spec.query import SpecFormatError
-from policykit.spec.version import SPEC_VERSION
+from policykit.spec.reader import read_spec
+
+load_spec = read_spec
+"""The spec reader, under the name export used before there was one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,38 +43,6 @@ class ExportResult:
     files: tuple[Path, ...]
     run_command: str | None
     """How to run the export in its tool (None for the native cases)."""
-
-
-def load_spec(path: str | os.PathLike[str]) -> TargetBehaviorSpec:
-    """The spec at ``path`` as a validated TargetBehaviorSpec; SpecFormatError when it
-    is not one."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise SpecFormatError(f"{os.fspath(path)} is not JSON: {exc}") from None
-    if not isinstance(data, dict) or data.get("apiVersion") != SPEC_VERSION:
-        found = data.get("apiVersion") if isinstance(data, dict) else None
-        raise SpecFormatError(
-            f"{os.fspath(path)} is not a {SPEC_VERSION} spec (apiVersion is {found!r})"
-        )
-    try:
-        spec = TargetBehaviorSpec.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise SpecFormatError(
-            f"{os.fspath(path)} is not a valid {data.get('apiVersion')} spec: at {where}: "
-            f"{first['msg']} ({exc.error_count()} problem{'s' * (exc.error_count() != 1)})"
-        ) from None
-    for b in spec.behaviors:
-        for i, cell in enumerate(b.cells):
-            if not set(cell.intended) == set(cell.bounds) == set(b.outcomes):
-                raise SpecFormatError(
-                    f"{os.fspath(path)} is not a valid {SPEC_VERSION} spec: at behaviors."
-                    f"{b.id}.cells.{i}: intended and bounds must name exactly the outcomes"
-                )
-    return spec
 
 
 def export(case_set: CaseSet, fmt: str, out_dir: str | os.PathLike[str]) -> ExportResult:

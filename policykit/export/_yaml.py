@@ -17,8 +17,17 @@ class _Dumper(yaml.SafeDumper):
 def _str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
     # Multi-line text as a literal block, for a human reading the file; the emitter
     # falls back to a quoted scalar whenever a block cannot hold the text exactly.
-    style = "|" if "\n" in data else None
+    # NEL, LS and PS are line breaks to a YAML 1.1 reader and text to a 1.2 one, so
+    # written raw they come back as a space from one of them: double quotes escape them
+    # (\N, \L, \P), which every reader takes back exactly.
+    if _BREAKS_OF_ONE_VERSION.intersection(data):
+        style: str | None = '"'
+    else:
+        style = "|" if "\n" in data else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_BREAKS_OF_ONE_VERSION = frozenset("\x85\u2028\u2029")
 
 
 _Dumper.add_representer(str, _str)

@@ -100,6 +100,6 @@ def write_export(files: Mapping[str, str], out_dir: str | os.PathLike[str]) -> l
     written = []
     for rel, text in checked:
         target = root.joinpath(*rel.parts)
-        write_atomic(target, text)
+        write_atomic(target, text, root=root)
         written.append(target)
     return written

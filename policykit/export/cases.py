@@ -27,6 +27,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from policykit.codes import PK510
+from policykit.errors import UserError
 from policykit.spec.artifact import Behavior, Bound, Cell, Dimension, Rule, TargetBehaviorSpec
 
 CASES_VERSION = "policykit.cases/v1"
@@ -126,6 +128,15 @@ class CaseOptions:
     """Sample cells when a behavior has more cases than this (None: keep all)."""
     seed: int = 0
     """Seed of the sampling; the same seed picks the same cells."""
+    max_cases: int | None = None
+    """Refuse (CaseCapError) a spec that makes more cases than this, counted before
+    they are built (None: no cap; the CLI's default is 10,000)."""
+
+
+class CaseCapError(UserError, ValueError):
+    """A spec that makes more cases than the cap."""
+
+    code = PK510
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +337,8 @@ def build_cases(spec: TargetBehaviorSpec, options: CaseOptions | None = None) ->
     options = options or CaseOptions()
     rules = {r.id: r for r in spec.rules}
     dimensions = {d.id: d for d in spec.dimensions}
+    if options.max_cases is not None:
+        _check_cap(spec, rules, options)
     out: list[EvalCase] = []
     for behavior in spec.behaviors:
         per_cell = []
@@ -341,6 +354,28 @@ def build_cases(spec: TargetBehaviorSpec, options: CaseOptions | None = None) ->
         spec_hash=spec.inputs_hash,
         cases=tuple(_dedupe(out)),
     )
+
+
+def _check_cap(spec: TargetBehaviorSpec, rules: Mapping[str, Rule], options: CaseOptions) -> None:
+    """CaseCapError when the cases of ``spec`` would be more than ``options.max_cases``,
+    counted from the cells, probes and examples (an upper bound: a prompt repeated in a
+    cell is one case), in time linear in the spec and before any case is built."""
+    cap = options.max_cases
+    assert cap is not None
+    total = 0
+    for behavior in spec.behaviors:
+        count = sum(
+            len(behavior.probes) + sum(len(rules[r].examples) for r in cell.applied if r in rules)
+            for cell in behavior.cells
+        )
+        total += count
+    if total > cap:
+        # every case is built before --max-cases-per-behavior samples them, so the cap
+        # bounds all of them
+        raise CaseCapError(
+            f"the spec makes up to {total} cases, more than the cap of {cap}; raise the "
+            "case cap (max cases) to build them all"
+        )
 
 
 def _dedupe(cases: Iterable[EvalCase]) -> list[EvalCase]:

@@ -15,13 +15,17 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from policykit.codes import PK100, PK111, PK112, PK113, PK208, Code, diag
+from policykit.codes import PK100, PK111, PK112, PK113, PK116, PK208, Code, diag
 from policykit.diagnostics import Diagnostic, PolicykitError, Related
 from policykit.load.parallel import read_all
 from policykit.load.reader import Document, Limits, YMap, YSeq, read_file, unpack
 from policykit.util.text import suggest
 
 PROJECT_FILE = "policykit.yaml"
+MAX_INCLUDE_DEPTH = 32
+"""The default of the project's ``limits.max_include_depth``."""
+MAX_INCLUDE_DEPTH_CEILING = 200
+"""The most it may be raised to: reading an include recurses, once per level."""
 STD_PREFIX = "std:"
 
 
@@ -114,6 +118,19 @@ class _Reader:
 
     def resolve(self, ref: str, base: Path, site: IncludeSite) -> Path | None:
         """The file ``ref`` names, or None after reporting why it can't be used."""
+        try:
+            return self._resolve(ref, base, site)
+        except (OSError, ValueError, RuntimeError) as exc:
+            # a NUL byte (ValueError), a symlink loop (RuntimeError in resolve(), ELOOP),
+            # a name too long for the file system (ENAMETOOLONG)
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            reason = reason[:1].lower() + reason[1:]
+            self.report(PK100, f"include {ref!r} cannot be read: {reason}", site)
+            return None
+
+    def _resolve(self, ref: str, base: Path, site: IncludeSite) -> Path | None:
+        if "\0" in ref:
+            raise ValueError("the path holds a NUL character")
         if ref.startswith(STD_PREFIX):
             std = std_root().resolve()
             rel = ref[len(STD_PREFIX) :]
@@ -196,6 +213,17 @@ def _site(doc: Document, pos: int) -> IncludeSite:
     return IncludeSite(doc.file, line, col)
 
 
+def _include_depth_cap(data: YMap) -> int:
+    """The project's ``limits.max_include_depth``, read before the schema stage has
+    checked the project (includes are read first): the default unless it is a valid
+    value, which the schema stage then reports."""
+    limits = data.get("limits")
+    value = limits.get("max_include_depth") if isinstance(limits, YMap) else None
+    if type(value) is int and 1 <= value <= MAX_INCLUDE_DEPTH_CEILING:
+        return value
+    return MAX_INCLUDE_DEPTH
+
+
 def find_project_file(path: str | os.PathLike[str]) -> Path:
     """The project file for PATH: the file itself, or ``policykit.yaml`` in a folder."""
     p = Path(path)
@@ -224,9 +252,21 @@ def load_sources(
     loaded: set[Path] = set()
     missing: list[str] = []
 
+    max_depth = _include_depth_cap(project.data)
+
     def visit(doc: Document, doc_path: Path, chain: tuple[Path, ...], key: str) -> None:
         for index, (ref, pos) in enumerate(_strings(doc.data, key)):
             site = _site(doc, pos)
+            if len(chain) > max_depth:
+                reader.report(
+                    PK116,
+                    f"includes nest {len(chain)} deep here, deeper than the cap of {max_depth}",
+                    site,
+                    hint="include the catalogs from fewer levels, or raise "
+                    "limits.max_include_depth in the project file",
+                )
+                missing.append(ref)
+                return
             target = reader.resolve(ref, doc_path, site)
             if target is None:
                 missing.append(ref)

@@ -14,12 +14,14 @@ fields into a "quote it" diagnostic instead of silently accepting them.
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import os
 import re
 import sys
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -68,6 +70,11 @@ except ImportError:
 
 _COL_BITS = 24
 _COL_MASK = (1 << _COL_BITS) - 1
+
+
+def pack(line: int, column: int) -> int:
+    """A 1-based line and column in one int (positions are kept for every value)."""
+    return (line << _COL_BITS) | column
 
 
 def unpack(pos: int) -> tuple[int, int]:
@@ -145,7 +152,18 @@ class YMap(dict[str, Any]):
     def _index(self, key: str) -> int:
         if key not in self:
             raise KeyError(key)
-        return list(self).index(key)
+        # Finding a key's place is a scan of the mapping; a file with thousands of
+        # unknown keys in one mapping asks once per key, so the few mappings asked
+        # about last keep their key-to-place tables (held here, not on every YMap).
+        found = _INDEXES.get(id(self))
+        if found is None or found[0] is not self:
+            if len(_INDEXES) >= 8:
+                _INDEXES.clear()
+            found = _INDEXES[id(self)] = (self, {k: i for i, k in enumerate(self)})
+        return found[1][key]
+
+
+_INDEXES: dict[int, tuple[YMap, dict[str, int]]] = {}
 
 
 class YSeq(tuple[Any, ...]):
@@ -187,10 +205,92 @@ class Document:
     file: str
     data: YMap
     text: str
+    _starts: list[int] = field(default_factory=list, compare=False, repr=False)
+    """Where each line starts in ``text``, found on the first call of line_text."""
 
     def line_text(self, line: int) -> str:
-        lines = self.text.splitlines()
-        return lines[line - 1] if 0 < line <= len(lines) else ""
+        """Line ``line`` (1-based) as an editor shows it: lines end at LF, CR or CRLF
+        only, never at NEL, LS or PS (which YAML 1.2 and editors do not break at)."""
+        starts = self._starts
+        if not starts:
+            starts += line_starts(self.text)
+        if not 0 < line <= len(starts):
+            return ""
+        end = starts[line] if line < len(starts) else len(self.text)
+        return self.text[starts[line - 1] : end].rstrip("\r\n")
+
+
+_EDITOR_BREAK = re.compile("\r\n?|\n")
+_LIBYAML_BREAK = re.compile("\r\n?|[\n\x85\u2028\u2029]")
+_ODD_BREAK = re.compile("[\x85\u2028\u2029]")
+"""What libyaml (YAML 1.1) ends a line at but an editor does not."""
+
+
+def line_starts(text: str) -> list[int]:
+    """The offset of each line of ``text``, lines ending at LF, CR or CRLF."""
+    return [0, *(m.end() for m in _EDITOR_BREAK.finditer(text))]
+
+
+def split_lines(text: str) -> list[str]:
+    """``text`` split as :func:`line_starts` splits it (``str.splitlines`` also breaks at
+    NEL, LS, PS, VT, FF and the file separators, which would shift every later line)."""
+    return _EDITOR_BREAK.split(text)
+
+
+class _Remap:
+    """libyaml's (line, column) to an editor's, for text with NEL, LS or PS in it:
+    libyaml counts each as a line break, so every later line number was off."""
+
+    def __init__(self, text: str) -> None:
+        self.yaml_starts = [0, *(m.end() for m in _LIBYAML_BREAK.finditer(text))]
+        self.real_starts = line_starts(text)
+
+    def __call__(self, line: int, column: int) -> tuple[int, int]:
+        """1-based in, 1-based out."""
+        if not 0 < line <= len(self.yaml_starts):
+            return line, column
+        offset = self.yaml_starts[line - 1] + column - 1
+        real = bisect.bisect_right(self.real_starts, offset)
+        return real, offset - self.real_starts[real - 1] + 1
+
+    def positions(self, data: YMap) -> None:
+        """Every position of the document of ``data``, rewritten in place."""
+        old = data._at
+        narrow = old.typecode == _NARROW
+        new = array("Q")
+        for i in range(len(old)):
+            line, column = unpack(_position(old, i))
+            if line:
+                line, column = self(line, column)
+            new.append(pack(line, column))
+        if narrow:  # reuse the narrow array when every remapped position still fits
+            if all((p >> _COL_BITS) < 1 << 20 and (p & _COL_MASK) < _NARROW_MASK for p in new):
+                old[:] = array(
+                    old.typecode, ((p >> _COL_BITS) << _NARROW_BITS | (p & _COL_MASK) for p in new)
+                )
+                return
+        else:
+            old[:] = new
+            return
+        stack: list[Any] = [data]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (YMap, YSeq)) and node._at is old:
+                node._at = new
+                stack.extend(node.values() if isinstance(node, YMap) else node)
+
+    def diagnostics(self, exc: PolicykitError) -> PolicykitError:
+        return PolicykitError([self.diagnostic(d) for d in exc.diagnostics])
+
+    def diagnostic(self, d: Diagnostic) -> Diagnostic:
+        line, column = self(d.line, d.column) if d.line else (d.line, d.column)
+        related = tuple(
+            dataclasses.replace(r, line=self(r.line, r.column)[0], column=self(r.line, r.column)[1])
+            if r.line and r.file == d.file
+            else r
+            for r in d.related
+        )
+        return dataclasses.replace(d, line=line, column=column, related=related)
 
 
 _TAB_INDENT = re.compile(r"^[ ]*\t", re.MULTILINE)
@@ -277,6 +377,18 @@ def parse(text: str, file: str, limits: Limits | None = None) -> Document:
                 )
             ]
         )
+    if _ODD_BREAK.search(text):
+        remap = _Remap(text)
+        try:
+            document = _parse(text, file, limits)
+        except PolicykitError as exc:
+            raise remap.diagnostics(exc) from None
+        remap.positions(document.data)
+        return document
+    return _parse(text, file, limits)
+
+
+def _parse(text: str, file: str, limits: Limits) -> Document:
     data = _build_fast(text, limits)
     if data is not None:
         return Document(file, data, text)
@@ -332,7 +444,7 @@ def _build_fast(text: str, limits: Limits) -> YMap | None:
 
 
 def _bad_character(text: str, index: int, char: str, file: str) -> PolicykitError:
-    lines = (text[:index] + "x").splitlines()
+    lines = split_lines(text[:index] + "x")
     message = f"character {_codepoint(char)} is not allowed in YAML"
     return PolicykitError([diag(PK101, message, file, len(lines), len(lines[-1]))])
 
@@ -346,7 +458,7 @@ def _syntax_error(exc: yaml.MarkedYAMLError, file: str, text: str) -> Diagnostic
     line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
     problem = exc.problem or "invalid YAML"
     # libyaml's message does not always say that the character it stopped at is a tab.
-    lines = text.splitlines() if mark else []
+    lines = split_lines(text) if mark else []
     at_tab = 0 < line <= len(lines) and lines[line - 1][col - 1 : col] == "\t"
     if at_tab or "\\t" in problem or "\t" in problem:
         return diag(PK102, "tab character where YAML does not allow one", file, line, col)

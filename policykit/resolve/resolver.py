@@ -32,16 +32,23 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from policykit.codes import PK420, PK421, diag
+from policykit.codes import PK216, PK420, PK421, diag
 from policykit.diagnostics import Diagnostic, Related
-from policykit.graph.numbers import Vector, bits, compatible, feasible, inside, meet
+from policykit.graph.numbers import (
+    Vector,
+    bit_indices,
+    bits,
+    bitset,
+    compatible,
+    feasible,
+    inside,
+    meet,
+)
 from policykit.graph.objective import ObjectiveGraph, RuleRef
 from policykit.graph.permissions import Adjustment, Permissions
 from policykit.graph.scope import Masks, is_empty
 from policykit.resolve.distributions import kl, project
 from policykit.resolve.strategies import STRATEGIES, Target
-
-MAX_CELLS = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,14 +147,27 @@ def partition(
     dims: list[int] = []
     class_masks: list[list[int]] = []
     class_rules: list[list[int]] = []
+    n = len(refs)
     for d, dim in enumerate(graph.space.dimensions):
+        # per value, the rules covering it: built from each rule's values, so the work
+        # is the rules' scopes, not every value times every rule
+        full = graph.space.full[d]
+        members: list[list[int]] = [[] for _ in dim.values]
+        everywhere = []
+        for i, r in enumerate(refs):
+            mask = r.masks[d]
+            if mask == full:
+                everywhere.append(i)
+            else:
+                for v in bit_indices(mask):
+                    members[v].append(i)
+        if len(everywhere) == n:
+            continue
+        base = bitset(everywhere, n)
         groups: dict[int, int] = {}
-        for v in range(len(dim.values)):
-            covering = 0
-            for i, r in enumerate(refs):
-                if r.masks[d] >> v & 1:
-                    covering |= 1 << i
-            groups[covering] = groups.get(covering, 0) | (1 << v)
+        for v, covering in enumerate(members):
+            key = base | bitset(covering, n) if covering else base
+            groups[key] = groups.get(key, 0) | (1 << v)
         if len(groups) < 2:
             continue
         # classes in the order of their first value, so cells are stable
@@ -306,49 +326,100 @@ class _CellResolver:
 
 
 def resolve(graph: ObjectiveGraph, dropped: frozenset[str] = frozenset()) -> Resolution:
-    """Resolve every behavior of the graph, leaving out the ``dropped`` rules."""
+    """Resolve every behavior of the graph, leaving out the ``dropped`` rules.
+
+    The cells of every behavior are counted first, and nothing is resolved when a
+    behavior has more than ``limits.max_cells_per_behavior`` (PK421) or all together
+    more than ``limits.max_cells`` (PK216): the count is cheap, the cells are not.
+    """
     ctx = Permissions(graph)
-    behaviors = []
+    limits = graph.workspace.project.limits
+    plans = []
     diagnostics: list[Diagnostic] = []
+    total = 0
     for behavior in graph.behaviors():
         all_refs = [r for r in graph.rules_for(behavior) if not is_empty(r.masks)]
         refs = [r for r in all_refs if r.id not in dropped]
         gone = [r for r in all_refs if r.id in dropped]
-        resolved, errors = _resolve_behavior(graph, ctx, behavior, refs, gone)
+        plan = _Plan(graph, behavior, refs, gone)
+        if plan.count > limits.max_cells_per_behavior:
+            diagnostics.append(plan.too_many(limits.max_cells_per_behavior))
+        else:
+            total += plan.count
+        plans.append(plan)
+    if total > limits.max_cells:
+        largest = max(plans, key=lambda p: p.count)
+        file, line, col = graph.workspace.origins[largest.behavior].position()
+        diagnostics.append(
+            diag(
+                PK216,
+                f"the rules divide the project's behaviors into {total} cells together, "
+                f"more than the cap of {limits.max_cells} (the most: {largest.count} in "
+                f"{largest.behavior!r})",
+                file,
+                line,
+                col,
+                hint="use fewer distinct when value sets, or raise limits.max_cells in the "
+                "project file",
+            )
+        )
+    if diagnostics:
+        return Resolution(tuple(p.empty() for p in plans), tuple(diagnostics))
+    behaviors = []
+    for plan in plans:
+        resolved, errors = _resolve_behavior(graph, ctx, plan)
         behaviors.append(resolved)
         diagnostics += errors
     return Resolution(tuple(behaviors), tuple(diagnostics))
 
 
-def _resolve_behavior(
-    graph: ObjectiveGraph,
-    ctx: Permissions,
-    behavior: str,
-    refs: list[RuleRef],
-    gone: list[RuleRef],
-) -> tuple[BehaviorResolution, list[Diagnostic]]:
-    """The behavior's cells, and its errors."""
-    resolver = _CellResolver(graph, ctx, behavior)
-    dims, class_masks, class_rules = partition(graph, refs)
-    space = graph.space
-    count = math.prod(len(c) for c in class_masks)
-    names = tuple(space.dimensions[d].id for d in dims)
-    classes = tuple(
-        tuple(tuple(space.values_of(d, m)) for m in masks)
-        for d, masks in zip(dims, class_masks, strict=True)
-    )
-    if count > MAX_CELLS:
-        file, line, col = graph.workspace.origins[behavior].position()
-        too_many = diag(
+class _Plan:
+    """One behavior's rules and how they cut its context space, before any cell is
+    resolved."""
+
+    def __init__(
+        self, graph: ObjectiveGraph, behavior: str, refs: list[RuleRef], gone: list[RuleRef]
+    ) -> None:
+        self.graph = graph
+        self.behavior = behavior
+        self.refs = refs
+        self.gone = gone
+        self.dims, self.class_masks, self.class_rules = partition(graph, refs)
+        space = graph.space
+        self.count = math.prod(len(c) for c in self.class_masks)
+        self.names = tuple(space.dimensions[d].id for d in self.dims)
+        self.classes = tuple(
+            tuple(tuple(space.values_of(d, m)) for m in masks)
+            for d, masks in zip(self.dims, self.class_masks, strict=True)
+        )
+
+    def empty(self) -> BehaviorResolution:
+        outcomes = self.graph.outcomes[self.behavior]
+        return BehaviorResolution(self.behavior, outcomes, self.names, self.classes, ())
+
+    def too_many(self, cap: int) -> Diagnostic:
+        file, line, col = self.graph.workspace.origins[self.behavior].position()
+        return diag(
             PK421,
-            f"the rules on {behavior!r} divide its context space into {count} cells, "
-            f"more than {MAX_CELLS}",
+            f"the rules on {self.behavior!r} divide its context space into {self.count} "
+            f"cells, more than the cap of {cap}",
             file,
             line,
             col,
-            behavior=behavior,
+            behavior=self.behavior,
+            hint="use fewer distinct when value sets on the behavior, or raise "
+            "limits.max_cells_per_behavior in the project file",
         )
-        return BehaviorResolution(behavior, resolver.outcomes, names, classes, ()), [too_many]
+
+
+def _resolve_behavior(
+    graph: ObjectiveGraph, ctx: Permissions, plan: _Plan
+) -> tuple[BehaviorResolution, list[Diagnostic]]:
+    """The behavior's cells, and its errors."""
+    behavior, refs, gone = plan.behavior, plan.refs, plan.gone
+    resolver = _CellResolver(graph, ctx, behavior)
+    dims, class_masks, class_rules = plan.dims, plan.class_masks, plan.class_rules
+    names, classes = plan.names, plan.classes
     everyone = (1 << len(refs)) - 1
     cache: dict[int, ResolvedCell] = {}
     cells = []

@@ -153,12 +153,22 @@ def _expected(error: ErrorDetails) -> str:
     }.get(kind, "")
 
 
-def _clean_loc(loc: Sequence[str | int]) -> Loc:
-    """Drop the parts pydantic adds for union branches and validators."""
+def _clean_loc(loc: Sequence[str | int], document: Document) -> Loc:
+    """Drop the parts pydantic adds for union branches and validators
+    (``function-after[...]``, ``tagged-union[...]``). A part the document has at that
+    place is the user's, whatever its characters: a key ``a[0]`` or ``function-x`` is
+    kept, and named as written."""
     out: list[str | int] = []
+    node: Any = document.data
     for part in loc:
-        if isinstance(part, str) and ("[" in part or part.startswith("function-")):
+        in_map = isinstance(node, YMap) and isinstance(part, str) and part in node
+        in_seq = isinstance(node, YSeq) and isinstance(part, int) and 0 <= part < len(node)
+        if in_map or in_seq:
+            node = node[part]
+        elif isinstance(part, str) and ("[" in part or part.startswith("function-")):
             continue
+        else:
+            node = None
         out.append(part)
     return tuple(out)
 
@@ -170,7 +180,7 @@ def to_diagnostics(
     out: list[Diagnostic] = []
     seen: set[tuple[Loc, str]] = set()
     for error in exc.errors(include_url=False):
-        loc = _clean_loc(error["loc"])
+        loc = _clean_loc(error["loc"], document)
         kind = error["type"]
         if (loc, kind) in seen:
             continue

@@ -24,6 +24,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from policykit.load.project import MAX_INCLUDE_DEPTH, MAX_INCLUDE_DEPTH_CEILING
+
 API_VERSION = "policykit/v1"
 SUM_TOLERANCE = 1e-6
 
@@ -175,6 +177,11 @@ class Dimension(_Model):
     labels: dict[Value, Text] = {}
     """Optional phrases for values, used when rendering a context for a model
     (`clinician: a licensed clinician`)."""
+
+    @cached_property
+    def value_set(self) -> frozenset[str]:
+        """The values, to look one up without a scan of up to 1,000."""
+        return frozenset(self.values)
 
 
 class Outcome(_Model):
@@ -440,6 +447,28 @@ class Analysis(_Model):
     this are reported as tension."""
 
 
+class Limits(_Model):
+    """Caps on what the files of this project may cost to check and compile. Policy
+    files can be untrusted (a user's own preferences), so each cap is checked before
+    the work it bounds, and only the project file can raise one, never a policy file."""
+
+    max_cells: Annotated[int, Field(ge=1, le=10_000_000)] = 10_000
+    """Cells over all behaviors together: each is resolved and written to the spec."""
+    max_cells_per_behavior: Annotated[int, Field(ge=1, le=10_000_000)] = 10_000
+    """Cells one behavior's rules may divide its context space into."""
+    max_outcomes: Annotated[int, Field(ge=2, le=10_000)] = 32
+    """Outcomes of one behavior (the strategies' cost grows with them)."""
+    max_when_values: Annotated[int, Field(ge=1, le=1_000_000)] = 1_000
+    """Values in one `when` list of a rule or grant."""
+    max_include_depth: Annotated[int, Field(ge=1, le=MAX_INCLUDE_DEPTH_CEILING)] = MAX_INCLUDE_DEPTH
+    """How deep catalogs may include catalogs that include catalogs."""
+    max_candidate_pairs: Annotated[int, Field(ge=1, le=100_000_000)] = 100_000
+    """Pairs the conflict checks of one behavior may compare: pairs of distinct rule
+    signatures (stakeholder, rank, directive, permissions), or on a behavior with grants
+    pairs of distinct rules. Past it the behavior is an error (PK217), never left
+    unchecked."""
+
+
 class Project(_Model):
     api_version: Literal["policykit/v1"] = Field(alias="apiVersion")
     """Always policykit/v1."""
@@ -462,6 +491,8 @@ class Project(_Model):
     """What a permission violation does, unless a policy entry says otherwise."""
     analysis: Analysis = Analysis()
     """Settings of the conflict analysis."""
+    limits: Limits = Limits()
+    """Caps on cost; raise one here when a large project needs it."""
 
     def settings(self, stakeholder: Stakeholder) -> StakeholderSettings:
         return self.stakeholders.get(stakeholder, DEFAULT_STAKEHOLDERS[stakeholder])

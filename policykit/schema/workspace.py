@@ -18,7 +18,19 @@ from typing import TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 
-from policykit.codes import PK207, PK208, PK209, PK210, PK212, PK213, PK302, Code, diag
+from policykit.codes import (
+    PK207,
+    PK208,
+    PK209,
+    PK210,
+    PK212,
+    PK213,
+    PK214,
+    PK215,
+    PK302,
+    Code,
+    diag,
+)
 from policykit.diagnostics import Diagnostic, Related, Severity
 from policykit.load.project import IncludeSite, Source, SourceSet
 from policykit.load.reader import Document, YSeq, unpack
@@ -28,6 +40,7 @@ from policykit.schema.models import (
     Catalog,
     Dimension,
     Grant,
+    Limits,
     OnViolation,
     Policy,
     Project,
@@ -122,9 +135,17 @@ def validate_model(
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
+SUGGESTION_BUDGET = 20_000
+"""How many names "did you mean" may compare against, over one project: difflib costs
+~25 us a comparison, and a hostile file can hold thousands of typos of a 1,000-value
+dimension. Past it, findings come without the hint."""
+
+
 class _Checker:
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits | None = None) -> None:
         self.diagnostics: list[Diagnostic] = []
+        self.limits = limits or Limits()
+        self.suggestions_left = SUGGESTION_BUDGET
 
     def add(
         self,
@@ -189,14 +210,11 @@ class _Checker:
     ) -> bool:
         if name in choices:
             return True
-        self.add(
-            PK207,
-            f"unknown {what} {name!r}{context}",
-            document,
-            path,
-            key=key,
-            hint=suggest(name, choices),
-        )
+        hint = ""
+        if self.suggestions_left > 0:
+            self.suggestions_left -= len(choices)
+            hint = suggest(name, choices)
+        self.add(PK207, f"unknown {what} {name!r}{context}", document, path, key=key, hint=hint)
         return False
 
 
@@ -220,8 +238,8 @@ def _outcome_refs(rule: Rule | Grant) -> Iterator[tuple[str, tuple[str | int, ..
 
 def bind(sources: SourceSet) -> tuple[Workspace | None, tuple[Diagnostic, ...]]:
     """Validate every source and check references; a workspace only if all is well."""
-    check = _Checker()
     project, diags = validate_model(Project, sources.project, "the project")
+    check = _Checker(project.limits if project is not None else None)
     check.diagnostics.extend(diags)
 
     catalogs: list[CatalogFile] = []
@@ -367,6 +385,16 @@ def _check_behavior(
     base: tuple[str | int, ...],
     dimensions: Mapping[str, Dimension],
 ) -> None:
+    cap = check.limits.max_outcomes
+    if len(beh.outcomes) > cap:
+        check.add(
+            PK214,
+            f"behavior {beh.id!r} has {len(beh.outcomes)} outcomes, more than the cap of {cap}",
+            doc,
+            (*base, "outcomes"),
+            hint="merge outcomes into fewer response classes, or raise limits.max_outcomes "
+            "in the project file",
+        )
     for outcome in beh.default:
         check.reference(
             "outcome",
@@ -419,11 +447,22 @@ def _check_scope(
         if entry in valid:
             continue
         dim_id, values = entry
+        cap = check.limits.max_when_values
+        if len(values) > cap:
+            check.add(
+                PK215,
+                f"the when list of {dim_id!r} has {len(values)} values, more than the cap of {cap}",
+                doc,
+                (*base, "when", dim_id),
+                hint="list each value once, or leave the dimension out to mean every value; "
+                "the project file can raise limits.max_when_values",
+            )
+            continue
         dim = dimensions.get(dim_id)
         if dim is None:
             check.reference("dimension", dim_id, dimensions, doc, (*base, "when", dim_id), key=True)
             continue
-        allowed = dim.values
+        allowed = dim.value_set
         ok = True
         for j, value in enumerate(values):
             if value not in allowed:

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from policykit import __version__
-from policykit.graph.objective import ObjectiveGraph
-from policykit.resolve.distributions import rounded
-from policykit.resolve.resolver import Resolution
-from policykit.schema.jsonschema import model_schema
-from policykit.schema.models import STAKEHOLDERS
 from policykit.spec.version import SPEC_VERSION
+
+if TYPE_CHECKING:
+    from policykit.graph.objective import ObjectiveGraph
+    from policykit.resolve.resolver import Resolution
+
+# The models here are what every command that reads a spec validates it against; the
+# compiler's modules (graph, resolve, schema) are imported only by what builds one.
 
 
 class _Out(BaseModel):
@@ -143,6 +145,8 @@ class TargetBehaviorSpec(_Out):
 
 
 def _probs(outcomes: tuple[str, ...], values: tuple[float, ...]) -> dict[str, float]:
+    from policykit.resolve.distributions import rounded
+
     return dict(zip(outcomes, rounded(values), strict=True))
 
 
@@ -154,7 +158,8 @@ def inputs_hash(graph: ObjectiveGraph) -> str:
     ws = graph.workspace
     project = ws.project
     data = {
-        "project": project.model_dump(mode="json", exclude={"policies", "catalogs"}),
+        # the caps bound the cost of compiling, not what is intended
+        "project": project.model_dump(mode="json", exclude={"policies", "catalogs", "limits"}),
         "dimensions": sorted(
             (d.model_dump(mode="json") for d in ws.dimensions.values()), key=lambda d: d["id"]
         ),
@@ -189,6 +194,8 @@ def inputs_hash(graph: ObjectiveGraph) -> str:
 
 
 def build_spec(graph: ObjectiveGraph, resolution: Resolution) -> TargetBehaviorSpec:
+    from policykit.schema.models import STAKEHOLDERS
+
     ws = graph.workspace
     project = ws.project
     catalog_behaviors = ws.behaviors
@@ -313,5 +320,7 @@ def dumps(spec: TargetBehaviorSpec) -> str:
 
 
 def spec_json_schema() -> dict[str, Any]:
+    from policykit.schema.jsonschema import model_schema
+
     title = "policykit target behavior spec (policykit.spec/v1)"
     return model_schema(TargetBehaviorSpec, title, "serialization")

@@ -20,28 +20,23 @@ a plain dict, every behavior at once, any mistake) it hands to the general path.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Mapping
 from functools import cache
 from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
-from policykit.codes import PK500
 from policykit.errors import UserError
-from policykit.spec.version import SPEC_VERSION
+from policykit.spec.artifact import Behavior, TargetBehaviorSpec
+from policykit.spec.reader import SpecFormatError, read_spec, validate_spec
 from policykit.util.text import suggest
+
+__all__ = ["Partial", "Query", "QueryError", "Row", "Spec", "SpecFormatError"]
 
 
 class QueryError(UserError, ValueError):
     """A context that names an unknown dimension, value or behavior (``subject`` says
     which)."""
-
-
-class SpecFormatError(UserError, ValueError):
-    """A file that is not a policykit spec this version can read."""
-
-    code = PK500
 
 
 Distribution = Mapping[str, float]
@@ -75,41 +70,31 @@ class Spec:
     without a behavior, a dict of every behavior's. Raises QueryError for an unknown
     dimension, value or behavior."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
-        if data.get("apiVersion") != SPEC_VERSION:
-            raise SpecFormatError(
-                f"not a {SPEC_VERSION} spec (apiVersion is {data.get('apiVersion')!r})"
-            )
+    def __init__(self, data: TargetBehaviorSpec | Mapping[str, Any]) -> None:
+        spec = data if isinstance(data, TargetBehaviorSpec) else validate_spec(data)
         # Only the index is kept: a loaded spec's memory is its lookup tables, not the
         # parsed JSON with every cell's provenance.
         self.dimensions: dict[str, frozenset[str]] = {
-            d["id"]: frozenset(d["values"]) for d in data["dimensions"]
+            d.id: frozenset(d.values) for d in spec.dimensions
         }
-        self.values: dict[str, tuple[str, ...]] = {
-            d["id"]: tuple(d["values"]) for d in data["dimensions"]
-        }
+        self.values: dict[str, tuple[str, ...]] = {d.id: tuple(d.values) for d in spec.dimensions}
         self.partitions: dict[str, dict[str, tuple[tuple[str, ...], ...]]] = {
-            b["id"]: {name: tuple(tuple(c) for c in b["classes"][name]) for name in b["dimensions"]}
-            for b in data["behaviors"]
+            b.id: {name: tuple(tuple(c) for c in b.classes[name]) for name in b.dimensions}
+            for b in spec.behaviors
         }
         """Per behavior, its dividing dimensions (in cell order) and their value classes."""
-        self.defaults: dict[str, str] = {d["id"]: d["default"] for d in data["dimensions"]}
+        self.defaults: dict[str, str] = {d.id: d.default for d in spec.dimensions}
 
         self._rows: dict[str, Row]
         self._partials: dict[str, Partial]
-        self._rows, self._partials = _rows(data["behaviors"], self.values, self.defaults)
+        self._rows, self._partials = _rows(spec.behaviors, self.values, self.defaults)
         self.intended = _query(len(self.values))(self._rows, self._general, *self.values)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Spec:
-        with open(path, encoding="utf-8") as fh:
-            try:
-                data = json.load(fh, object_hook=_SlimCells())
-            except json.JSONDecodeError as exc:
-                raise SpecFormatError(f"{os.fspath(path)} is not JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise SpecFormatError(f"{os.fspath(path)} is not a policykit spec")
-        return cls(data)
+        """The spec at ``path`` (read by :func:`~policykit.spec.reader.read_spec`);
+        SpecFormatError when it is not one."""
+        return cls(read_spec(path))
 
     @property
     def behaviors(self) -> tuple[str, ...]:
@@ -166,7 +151,7 @@ class Spec:
 
 
 def _rows(
-    behaviors: list[dict[str, Any]],
+    behaviors: list[Behavior],
     values: Mapping[str, tuple[str, ...]],
     defaults: Mapping[str, str],
 ) -> tuple[dict[str, Row], dict[str, Partial]]:
@@ -177,10 +162,10 @@ def _rows(
     shared: dict[Any, Any] = {}
     plans = []
     for behavior in behaviors:
-        classes: dict[str, list[list[str]]] = behavior["classes"]
+        classes = behavior.classes
         strides: dict[str, dict[str, int]] = {}
         stride = 1
-        for name in reversed(behavior["dimensions"]):
+        for name in reversed(behavior.dimensions):
             strides[name] = {v: c * stride for c, group in enumerate(classes[name]) for v in group}
             stride *= len(classes[name])
         tables = []
@@ -188,10 +173,10 @@ def _rows(
             step = strides.get(name)
             table = {v: step[v] for v in all_values} if step else dict.fromkeys(all_values, 0)
             tables.append(shared.setdefault(("table", *table.items()), table))
-        outcomes = tuple(sorted(behavior["outcomes"]))
+        outcomes = tuple(sorted(behavior.outcomes))
         cells = []
-        for cell in behavior["cells"]:
-            key = (outcomes, tuple(cell["intended"][o] for o in outcomes))
+        for cell in behavior.cells:
+            key = (outcomes, tuple(cell.intended[o] for o in outcomes))
             cells.append(shared.setdefault(key, key))
         tables_key = ("tables", *map(id, tables))
         found = shared.get(tables_key)
@@ -200,7 +185,7 @@ def _rows(
                 tuple(tables),
                 _partial(tables, values, defaults, shared),
             )
-        plans.append((behavior["id"], found, cells))
+        plans.append((behavior.id, found, cells))
     distributions = {
         key: MappingProxyType(dict(zip(*key, strict=True)))
         for _, _, cells in plans
@@ -226,25 +211,41 @@ def _partial(
     return Partial(base, deltas)
 
 
-class _SlimCells:
-    """A ``json.load`` object hook that keeps only what ``Spec`` reads of a cell,
-    ``{"intended": ...}``, one object for all the cells with the same distribution.
-    Each cell's provenance (rules applied, bounds, stakeholder targets) is dropped as
-    soon as it is parsed, so a 100k-rule spec never holds its ~1 GB of parsed JSON at
-    once: loading takes about half the time and half the peak memory."""
+_GENERATED_MAX_DIMENSIONS = 64
+"""Above this many dimensions the query is a loop: the generated sum nests one
+expression per dimension, and Python's compiler recurses on that nesting (at 3,000
+dimensions it raised RecursionError)."""
 
-    def __init__(self) -> None:
-        self._seen: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
 
-    def __call__(self, obj: dict[str, Any]) -> Any:
-        intended = obj.get("intended")
-        if intended is not None and "when" in obj:  # a cell: no other object has both
-            return self._seen.setdefault(tuple(intended.items()), {"intended": intended})
-        return obj
+def _query(n: int) -> Callable[..., Query]:
+    if n > _GENERATED_MAX_DIMENSIONS:
+        return _looped
+    return _generated(n)
+
+
+def _looped(rows: dict[str, Row], general: Callable[..., Any], *names: str) -> Query:
+    """``intended`` for any number of dimensions: the generated function's fast path
+    as a loop."""
+    n = len(names)
+
+    def intended(context: Mapping[str, str], behavior: str | None = None) -> Any:
+        try:
+            row = rows[behavior]  # type: ignore[index]
+            if type(context) is dict and len(context) == n:
+                offset = 1
+                for table, name in zip(row[0], names, strict=True):
+                    offset += table[context[name]]
+                return row[offset]
+        except (KeyError, TypeError):
+            pass
+        return general(context, behavior)
+
+    intended.__doc__ = _QUERY_DOC
+    return intended
 
 
 @cache
-def _query(n: int) -> Callable[..., Query]:
+def _generated(n: int) -> Callable[..., Query]:
     """``make(rows, general, *dimension_names) -> intended`` for specs with ``n``
     dimensions.
 

@@ -234,7 +234,7 @@ def test_unknown_backend_and_behavior(
 def test_not_a_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"apiVersion": "nope"}', encoding="utf-8")
-    assert main(["eval", str(bad), "-o", str(tmp_path / "o")]) == 2
+    assert main(["eval", str(bad), "-o", str(tmp_path / "o")]) == 1
     assert "not a policykit.spec/v1 spec" in capsys.readouterr().err
 
 

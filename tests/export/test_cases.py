@@ -414,7 +414,7 @@ def test_a_bad_spec_is_a_pk500_error_without_traceback(
     for argv in (["cases", str(spec)], ["export", str(spec), "--to", "jsonl", "-o", "x"]):
         code, out, err = run(capsys, *argv)
         assert (code, out) == (1, "")
-        assert err.startswith("error[PK500]: ") and message in err
+        assert err.startswith("error[PK500]: ") and message in err and err.count("\n") == 1
         assert "Traceback" not in err
 
 

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from policykit.pipeline import compile_project
 from policykit.spec.artifact import SPEC_VERSION, dumps
 from policykit.spec.query import QueryError, Spec, SpecFormatError
+from tests.spec.complete import complete_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 HEALTH = ROOT / "examples" / "health_assistant"
@@ -72,7 +73,7 @@ def _synthetic(seed: int) -> dict[str, Any]:
                 "cells": cells,
             }
         )
-    return {"apiVersion": SPEC_VERSION, "dimensions": dims, "behaviors": behaviors}
+    return complete_spec({"apiVersion": SPEC_VERSION, "dimensions": dims, "behaviors": behaviors})
 
 
 @st.composite
@@ -130,25 +131,27 @@ def test_mistakes_in_a_full_context_are_query_errors(seed: int) -> None:
 
 def test_a_defaultdict_context_is_not_changed() -> None:
     spec = Spec(
-        {
-            "apiVersion": SPEC_VERSION,
-            "dimensions": [
-                {"id": "audience", "values": ["adult", "minor"], "default": "adult"},
-                {"id": "surface", "values": ["chat", "api"], "default": "chat"},
-            ],
-            "behaviors": [
-                {
-                    "id": "tone",
-                    "outcomes": {"formal": {}, "casual": {}},
-                    "dimensions": ["audience"],
-                    "classes": {"audience": [["adult"], ["minor"]]},
-                    "cells": [
-                        {"intended": {"formal": 0.5, "casual": 0.5}},
-                        {"intended": {"formal": 1.0, "casual": 0.0}},
-                    ],
-                }
-            ],
-        }
+        complete_spec(
+            {
+                "apiVersion": SPEC_VERSION,
+                "dimensions": [
+                    {"id": "audience", "values": ["adult", "minor"], "default": "adult"},
+                    {"id": "surface", "values": ["chat", "api"], "default": "chat"},
+                ],
+                "behaviors": [
+                    {
+                        "id": "tone",
+                        "outcomes": {"formal": {}, "casual": {}},
+                        "dimensions": ["audience"],
+                        "classes": {"audience": [["adult"], ["minor"]]},
+                        "cells": [
+                            {"intended": {"formal": 0.5, "casual": 0.5}},
+                            {"intended": {"formal": 1.0, "casual": 0.0}},
+                        ],
+                    }
+                ],
+            }
+        )
     )
     context: defaultdict[str, str] = defaultdict(str, {"audience": "minor"})
     assert spec.intended(context, "tone") == {"formal": 1.0, "casual": 0.0}
@@ -192,7 +195,7 @@ def test_load_rejects_files_that_are_not_specs(tmp_path: Path) -> None:
     path = tmp_path / "x.json"
     for text, message in [
         ("{", "is not JSON"),
-        ("[]", "is not a policykit spec"),
+        ("[]", "is not a policykit.spec/v1 spec"),
         ('{"apiVersion": "v0"}', "not a policykit.spec/v1 spec"),
     ]:
         path.write_text(text, encoding="utf-8")

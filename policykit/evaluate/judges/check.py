@@ -204,13 +204,9 @@ def check(judge: Judge, gold: Sequence[Labelled]) -> tuple[CheckReport, list[Jud
 
 def spec_outcomes(path: Path) -> dict[str, tuple[Outcome, ...]]:
     """Each behavior's outcomes in a compiled spec."""
-    from policykit.export import load_spec
-    from policykit.spec.query import SpecFormatError
+    from policykit.spec.reader import read_spec
 
-    try:
-        spec = load_spec(path)
-    except (OSError, SpecFormatError) as exc:
-        raise EvalError(str(exc)) from None
+    spec = read_spec(path)
     return {
         b.id: tuple(
             Outcome(id=o, description=v.description, exemplars=tuple(v.exemplars))
