@@ -49,9 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from policykit.compile import compile_project
-    from policykit.evaluate.backend import EvalOptions, get_backend
     from policykit.evaluate.cases import load_cases
     from policykit.evaluate.judges import UNCLASSIFIED, JudgeOptions, get_judge, questions
+    from policykit.evaluate.registry import get_backend
+    from policykit.evaluate.types import EvalOptions
 
     spec = compile_project(args.project).spec
     assert spec is not None, "the project does not compile"

@@ -98,12 +98,12 @@ def generate_mode(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
     from policykit.compile import compile_project
-    from policykit.evaluate.backend import EvalOptions
     from policykit.evaluate.cases import load_cases
     from policykit.evaluate.generate import GenerateBackend
     from policykit.evaluate.judges.embed import Embedder
     from policykit.evaluate.judges.nearest import NearestJudge
     from policykit.evaluate.models import load_causal_lm, resolve_model
+    from policykit.evaluate.types import EvalOptions
 
     spec = compile_project(args.project).spec
     assert spec is not None, "the project does not compile"

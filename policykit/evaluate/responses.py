@@ -13,11 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from policykit.evaluate.backend import Estimate, EvalOptions, Progress, judge_for
 from policykit.evaluate.cases import Case
 from policykit.evaluate.errors import EvalError, jsonl_objects
-from policykit.evaluate.judges import Judge, questions
-from policykit.evaluate.sampling import summarize
+from policykit.evaluate.judges import Judge
+from policykit.evaluate.sampling import judge_estimates
+from policykit.evaluate.types import Batch, Estimate, EvalOptions, Progress, judge_for
+
+JUDGE_CHUNK = 64
+"""Cases whose responses are judged together (the judge batches its model calls)."""
 
 
 def read_responses(path: Path) -> dict[str, list[str]]:
@@ -63,25 +66,29 @@ class ResponsesBackend:
             **{f"judge_{k}": v for k, v in self.judge.describe().items()},
         }
 
+    def plan(self, cases: Sequence[Case]) -> list[Batch]:
+        # judged a few hundred responses at a time: the judge batches its model calls
+        answered = [i for i, c in enumerate(cases) if self.responses.get(c.id)]
+        return [
+            Batch(index, tuple(answered[start : start + JUDGE_CHUNK]))
+            for index, start in enumerate(range(0, len(answered), JUDGE_CHUNK))
+        ]
+
+    def estimate_batch(self, cases: Sequence[Case], batch: Batch) -> list[Estimate]:
+        chunk = [cases[i] for i in batch.members]
+        texts = [self.responses[c.id] for c in chunk]
+        return judge_estimates(self.judge, chunk, texts, seed=self.seed)
+
     def estimate(self, cases: Sequence[Case], progress: Progress) -> list[Estimate]:
         ids = {c.id for c in cases}
         self.ignored = sum(len(v) for k, v in self.responses.items() if k not in ids)
-        answered = [c for c in cases if self.responses.get(c.id)]
-        self.missing = len(cases) - len(answered)
+        plan = self.plan(cases)
+        self.missing = len(cases) - sum(len(b.members) for b in plan)
         progress(self.missing)
         estimates = []
-        # judged a few hundred responses at a time: the judge batches its model calls
-        for start in range(0, len(answered), 64):
-            chunk = answered[start : start + 64]
-            asked = [q for c in chunk for q in questions(c, self.responses[c.id])]
-            verdicts = iter(self.judge.judge(asked))
-            for case in chunk:
-                judged = [next(verdicts) for _ in self.responses[case.id]]
-                model, share, summary = summarize(case, judged, seed=self.seed)
-                estimates.append(
-                    Estimate(case=case.id, model=model, unclassified=share, sample=summary)
-                )
-            progress(len(chunk))
+        for batch in plan:
+            estimates.extend(self.estimate_batch(cases, batch))
+            progress(len(batch.members))
         return estimates
 
 
