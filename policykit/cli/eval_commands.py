@@ -12,8 +12,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from policykit.evaluate.http import Counters
-    from policykit.evaluate.types import Backend
     from policykit.evaluate.results import Divergence, Results
+    from policykit.evaluate.types import Backend
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -119,6 +119,13 @@ def _console(err: bool = False) -> Console:
     help="--ray: actors, each loading the model once.",
 )
 @click.option(
+    "--ray-cpus-per-worker",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="--ray: CPUs (and torch threads) each actor reserves.",
+)
+@click.option(
     "--ray-gpus-per-worker",
     type=click.FloatRange(min=0.0),
     default=0.0,
@@ -212,6 +219,7 @@ def eval_command(
     max_retries: int,
     ray_address: str | None,
     ray_workers: int,
+    ray_cpus_per_worker: int,
     ray_gpus_per_worker: float,
     limit: int | None,
     max_cases_per_behavior: int | None,
@@ -312,7 +320,9 @@ def eval_command(
             if ray_address is not None:
                 from policykit.evaluate.distributed import RayCluster, ray_backend
 
-                cluster = RayCluster(ray_address, ray_workers, ray_gpus_per_worker)
+                cluster = RayCluster(
+                    ray_address, ray_workers, ray_gpus_per_worker, ray_cpus_per_worker
+                )
                 runner = ray_backend(backend, options, cluster)
                 other = ray_backend(compare, options, cluster) if compare else None
             else:

@@ -6,9 +6,11 @@ with ``--ray-gpus-per-worker``) and runs whole batches of the backend's own plan
 dealt out in turn, and the estimates are gathered back in case order. A batch is
 computed exactly as in one process (the same cases together, the same padding, the
 generate backend's sampling seeded by the batch's place in the plan), so the results
-are those of a single-process run with the same seed.
+are byte for byte those of a single-process run with the same seed and as many torch
+threads as a worker has CPUs (``--ray-cpus-per-worker``, default 1; one process with
+``OMP_NUM_THREADS=1``): float32 sums in another order can differ in their last bits.
 
-``--ray local`` starts a cluster on this machine with one CPU per worker; ``--ray``
+``--ray local`` starts a cluster on this machine with the workers' CPUs; ``--ray``
 joins the cluster this machine belongs to (``ray start``), ``--ray ray://HOST:10001`` a
 remote one, whose nodes need policykit, the model and the inputs at the same paths.
 HTTP backends do not shard: their scaling axis is ``--concurrency``.
@@ -35,6 +37,9 @@ class RayCluster:
     """``local``, ``auto`` or a ``ray://`` address."""
     workers: int = 2
     gpus_per_worker: float = 0.0
+    cpus_per_worker: int = 1
+    """CPUs each actor reserves; Ray runs it with as many threads (``OMP_NUM_THREADS``),
+    and torch's sums, so the last bits of float32 scores, depend on that count."""
 
 
 def require_ray() -> Any:
@@ -133,7 +138,7 @@ def ray_backend(name: str, options: EvalOptions, cluster: RayCluster) -> RayBack
     if not ray.is_initialized():
         if cluster.address == "local":
             ray.init(
-                num_cpus=cluster.workers,
+                num_cpus=cluster.workers * cluster.cpus_per_worker,
                 num_gpus=None,
                 include_dashboard=False,
                 object_store_memory=LOCAL_OBJECT_STORE,
@@ -145,7 +150,9 @@ def ray_backend(name: str, options: EvalOptions, cluster: RayCluster) -> RayBack
                 ray.init(address=cluster.address, log_to_driver=False, configure_logging=False)
             except (ConnectionError, ValueError, RuntimeError) as exc:
                 raise EvalError(f"--ray {cluster.address}: cannot join the cluster: {exc}") from exc
-    remote = ray.remote(num_cpus=1, num_gpus=cluster.gpus_per_worker)(ShardWorker)
+    remote = ray.remote(num_cpus=cluster.cpus_per_worker, num_gpus=cluster.gpus_per_worker)(
+        ShardWorker
+    )
     actors = [remote.remote(name, options) for _ in range(cluster.workers)]
     try:
         return RayBackend(name, actors, ray)

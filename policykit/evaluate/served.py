@@ -82,7 +82,6 @@ class ServedBackend:
             "max_new_tokens": self.options.max_new_tokens,
             "samples": self.options.samples,
             "decoding_source": "options+server" if given else "server",
-            "concurrency": self.endpoint.concurrency,
             "judge": self.judge.name,
             **{f"judge_{k}": v for k, v in self.judge.describe().items()},
         }
