@@ -354,6 +354,12 @@ def eval_command(
             len(cases) * (2 if other is not None else 1),
             [c for c in (getattr(runner, "counters", None), getattr(other, "counters", None)) if c],
         )
+        failed = int(getattr(runner, "failed", 0) or 0)
+        if failed:
+            err.print(
+                f"[yellow]warning[/]: {failed} samples of {escape(str(responses))} have no "
+                "response (they errored in the tool that ran them) and were left out"
+            )
         ignored = int(getattr(runner, "ignored", 0) or 0)
         if ignored:
             err.print(

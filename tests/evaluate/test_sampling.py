@@ -16,10 +16,11 @@ import pytest
 
 from policykit.evaluate.cases import Case
 from policykit.evaluate.errors import EvalError
+from policykit.evaluate.imports import read_jsonl as read_responses
 from policykit.evaluate.judges.base import UNCLASSIFIED, Judged, questions
 from policykit.evaluate.judges.embed import Embedder
 from policykit.evaluate.judges.nearest import NearestJudge, pick
-from policykit.evaluate.responses import ResponsesBackend, read_responses
+from policykit.evaluate.responses import ResponsesBackend
 from policykit.evaluate.sampling import summarize
 from policykit.evaluate.types import EvalOptions
 from tests.evaluate.test_metrics import make_case
