@@ -46,7 +46,8 @@ def _load(spec_path: Path, max_cases: int | None, seed: int) -> CaseSet:
     "fmt",
     required=True,
     metavar="FORMAT",
-    help="jsonl, inspect, lm-eval, promptfoo, openai-evals, or a plugin's format "
+    help="jsonl, inspect, lm-eval, promptfoo, openai-evals (the legacy registry), "
+    "openai-evals-api (the hosted Evals API), or a plugin's format "
     "(entry-point group policykit.exporters).",
 )
 @click.option(

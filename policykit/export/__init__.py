@@ -15,15 +15,6 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from policykit.export.base import (
-    ENTRY_POINT_GROUP,
-    Exporter,
-    ExportError,
-    builtin_exporters,
-    exporter_names,
-    get_exporter,
-    write_export,
-)
 from policykit.export.cases import (
     CASES_VERSION,
     CaseOptions,
@@ -33,6 +24,14 @@ from policykit.export.cases import (
     cases_json_schema,
     cases_jsonl,
 )
+from policykit.export.registry import (
+    ENTRY_POINT_GROUP,
+    builtin_exporters,
+    exporter_names,
+    get_exporter,
+    write_export,
+)
+from policykit.export.types import Exporter, ExportError
 from policykit.spec.artifact import SPEC_VERSION, TargetBehaviorSpec
 from policykit.spec.query import SpecFormatError
 

@@ -164,10 +164,6 @@ class GraderJudge:
 def create(options: JudgeOptions) -> GraderJudge:
     from policykit.evaluate.models import load_causal_lm, resolve_model
 
-    if options.model is not None and options.model.startswith("openai:"):
-        from policykit.evaluate.judges.served_grader import create_served
-
-        return create_served(options)
     require_torch()
     loaded = load_causal_lm(resolve_model(options.model), options.device)
     return GraderJudge(loaded.model, loaded.tokenizer, model_name=loaded.name, seed=options.seed)
