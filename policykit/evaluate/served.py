@@ -55,6 +55,7 @@ class ServedBackend:
         self.cache_path = cache_path
         self.model_name = f"{endpoint.model} at {endpoint.base_url}"
         self.counters = Counters()
+        self._last_error: str | None = None
         self.request_seconds = 0.0
         self.usage: dict[str, int] = {}
         """Tokens of every answer the results use, cached ones included, as the server
@@ -99,7 +100,14 @@ class ServedBackend:
     def estimate(self, cases: Sequence[Case], progress: Progress) -> list[Estimate]:
         planned = self._requests(cases)
         with ResponseCache(self.cache_path) as cache:
-            self._fetch(planned, cache, progress)
+            try:
+                self._fetch(planned, cache, progress)
+            except KeyboardInterrupt:
+                kept = sum(cache.get(key) is not None for key, _, _, _ in planned)
+                raise EvalError(
+                    f"interrupted; the {kept} answers received are kept in {self.cache_path}: "
+                    "run the same command again to resume"
+                ) from None
             answers = {key: cache.get(key) for key, _, _, _ in planned}
         missing = [key for key, answer in answers.items() if answer is None]
         if missing:
@@ -126,8 +134,6 @@ class ServedBackend:
         }
         judged = ResponsesBackend(texts, self.judge, source=self.model_name, seed=self.options.seed)
         return judged.estimate(cases, lambda n: None)
-
-    _last_error: str | None = None
 
     def _fetch(
         self,

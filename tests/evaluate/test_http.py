@@ -117,3 +117,25 @@ def test_a_served_grader_is_written_name_at_url() -> None:
     )
     with pytest.raises(EvalError, match="openai:NAME@URL"):
         parse_served("openai:no-url")
+
+
+def test_ctrl_c_keeps_the_answers_that_arrived(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, cases: Any
+) -> None:
+    from policykit.evaluate import served
+    from policykit.evaluate.cache import CACHE_NAME
+    from policykit.evaluate.types import EvalOptions
+
+    def interrupted(endpoint: Any, requests: Any, on_reply: Any, *args: Any, **kw: Any) -> None:
+        on_reply(0, Reply("an answer", "stop", {"prompt_tokens": 1}))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(served, "run_requests", interrupted)
+    options = EvalOptions(
+        base_url="http://127.0.0.1:9/v1", model="m", samples=2, cache_dir=tmp_path, judge="nearest"
+    )
+    backend = served.create(options)
+    with pytest.raises(EvalError, match="interrupted; the 1 answers received are kept"):
+        backend.estimate(cases[:2], lambda n: None)
+    [line] = (tmp_path / CACHE_NAME).read_text(encoding="utf-8").splitlines()
+    assert json.loads(line)["response"] == "an answer"
