@@ -20,7 +20,9 @@ pydantic = pytest.importorskip("pydantic")
 from openai.types.eval_create_params import (  # noqa: E402
     DataSourceConfigCustom,
     EvalCreateParams,
-    TestingCriterionLabelModel,
+)
+from openai.types.eval_create_params import (  # noqa: E402
+    TestingCriterionLabelModel as LabelModelGrader,
 )
 from openai.types.evals.create_eval_completions_run_data_source_param import (  # noqa: E402
     CreateEvalCompletionsRunDataSourceParam,
@@ -48,7 +50,7 @@ def test_bodies_have_the_shape_of_the_api(health_cases: CaseSet) -> None:
     # the one type it is meant to be, too
     create = pydantic.TypeAdapter(EvalCreateParams)
     custom = pydantic.TypeAdapter(DataSourceConfigCustom)
-    label = pydantic.TypeAdapter(TestingCriterionLabelModel)
+    label = pydantic.TypeAdapter(LabelModelGrader)
     run = pydantic.TypeAdapter(RunCreateParams)
     completions = pydantic.TypeAdapter(CreateEvalCompletionsRunDataSourceParam)
     items = 0
