@@ -48,9 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
-    from policykit.evaluate.backend import EvalOptions, get_backend
     from policykit.evaluate.cases import load_cases
     from policykit.evaluate.judges import UNCLASSIFIED, JudgeOptions, get_judge, questions
+    from policykit.evaluate.registry import get_backend
+    from policykit.evaluate.types import EvalOptions
     from policykit.pipeline import compile_project
 
     spec = compile_project(args.project).spec

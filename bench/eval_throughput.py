@@ -6,7 +6,13 @@ left-padded into one ``generate`` call, each prompt prefilled once for all its s
 against plain ``model.generate`` called once per case with ``num_return_sequences``, on
 the same prompts with the same decoding settings, taking turns.
 ``--mode judge``: responses/s of each built-in offline judge on the labelled test split.
-``--mode all``: the three in turn.
+``--mode ray``: cases/s of ``--backend`` (likelihood or generate) sharded over 1 and 2
+Ray actors of a local cluster (``--ray local``), taking turns, each actor set started
+and its model loaded before the clock starts; the estimates of both are checked equal.
+``--mode served``: requests/s of the openai backend at ``--concurrency`` 1 and 8 against
+``transformers serve`` on a loopback port (started here on ``--model``'s folder, or the
+bundled model's converted checkpoint), each run with an empty response cache.
+``--mode all``: likelihood, generate and judge in turn.
 
 Likelihood mode:
 
@@ -30,6 +36,9 @@ the three methods' log-likelihoods.
     python bench/eval_throughput.py --cases 24 --batch-size 8 --model path/to/model
     python bench/eval_throughput.py --mode generate --cases 16 --samples 8
     python bench/eval_throughput.py --mode judge
+    python bench/eval_throughput.py --mode ray --backend likelihood --cases 48
+    python bench/eval_throughput.py --mode ray --backend generate --cases 16 --samples 4
+    python bench/eval_throughput.py --mode served --cases 16 --samples 2 --max-new-tokens 32
 """
 
 from __future__ import annotations
@@ -74,7 +83,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-lm-eval", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument(
-        "--mode", choices=["likelihood", "generate", "judge", "all"], default="likelihood"
+        "--mode",
+        choices=["likelihood", "generate", "judge", "ray", "served", "all"],
+        default="likelihood",
+    )
+    parser.add_argument(
+        "--backend", choices=["likelihood", "generate"], default="likelihood", help="ray mode"
     )
     parser.add_argument("--samples", type=int, default=8, help="generate: samples per case")
     parser.add_argument("--max-new-tokens", type=int, default=64)
@@ -89,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
         figures["judge"] = judge_mode(args)
     if args.mode in ("likelihood", "all"):
         figures["likelihood"] = likelihood_mode(args)
+    if args.mode == "ray":
+        figures["ray"] = ray_mode(args)
+    if args.mode == "served":
+        figures["served"] = served_mode(args)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     return 0
@@ -97,12 +115,12 @@ def main(argv: list[str] | None = None) -> int:
 def generate_mode(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
-    from policykit.evaluate.backend import EvalOptions
     from policykit.evaluate.cases import load_cases
     from policykit.evaluate.generate import GenerateBackend
     from policykit.evaluate.judges.embed import Embedder
     from policykit.evaluate.judges.nearest import NearestJudge
     from policykit.evaluate.models import load_causal_lm, resolve_model
+    from policykit.evaluate.types import EvalOptions
     from policykit.pipeline import compile_project
 
     spec = compile_project(args.project).spec
@@ -303,6 +321,139 @@ def likelihood_mode(args: argparse.Namespace) -> dict[str, Any]:
             f"-> policykit is {wall / ours_wall:.2f}x  (max |Δ loglik| {diff:.1e})"
         )
     return figures
+
+
+def _bench_cases(args: argparse.Namespace) -> list[Any]:
+    from policykit.evaluate.cases import load_cases
+    from policykit.pipeline import compile_project
+
+    spec = compile_project(args.project).spec
+    assert spec is not None, "the project does not compile"
+    return list(load_cases(spec, limit=args.cases))
+
+
+def ray_mode(args: argparse.Namespace) -> dict[str, Any]:
+    import ray
+
+    from policykit.evaluate.distributed import RayCluster, ray_backend
+    from policykit.evaluate.types import EvalOptions
+
+    cases = _bench_cases(args)
+    options = EvalOptions(
+        model=args.model,
+        device="cpu",
+        batch_size=args.batch_size,
+        samples=args.samples,
+        max_new_tokens=args.max_new_tokens,
+        judge="nearest",
+    )
+    print(
+        f"ray: {args.backend}, {len(cases)} cases, batch {args.batch_size}"
+        + (f", {args.samples} samples" if args.backend == "generate" else "")
+        + "; a local cluster of 2 CPUs, one CPU (one torch thread) per actor"
+    )
+    seconds = {1: 0.0, 2: 0.0}
+    results: dict[int, list[Any]] = {}
+    for _ in range(args.rounds):
+        for workers in (2, 1):
+            backend = ray_backend(args.backend, options, RayCluster("local", workers))
+            backend.estimate(cases[: args.batch_size], lambda n: None)  # warm-up
+            started = time.perf_counter()
+            results[workers] = backend.estimate(cases, lambda n: None)
+            seconds[workers] += time.perf_counter() - started
+            for actor in backend.actors:
+                ray.kill(actor)
+    ray.shutdown()
+    same = [e.model for e in results[1]] == [e.model for e in results[2]]
+    rate = {w: len(cases) * args.rounds / seconds[w] for w in seconds}
+    for w in (1, 2):
+        print(f"{w} worker{'s' * (w > 1)}  {seconds[w]:8.1f} s  {rate[w]:8.2f} cases/s")
+    print(f"2 workers / 1 worker: {rate[2] / rate[1]:.2f}x cases/s; estimates equal: {same}")
+    return {
+        "backend": args.backend,
+        "cases": len(cases),
+        "rounds": args.rounds,
+        "seconds": seconds,
+        "cases_per_s": rate,
+        "ratio": rate[2] / rate[1],
+        "equal": same,
+    }
+
+
+def served_mode(args: argparse.Namespace) -> dict[str, Any]:
+    import socket
+    import subprocess
+    import tempfile
+
+    import httpx
+
+    from policykit.evaluate.models import load_causal_lm, resolve_model
+    from policykit.evaluate.served import create
+    from policykit.evaluate.types import EvalOptions
+
+    ref = resolve_model(args.model)
+    folder = ref.location
+    if ref.kind == "gguf":
+        from policykit.evaluate.models import _gguf_cache_dir
+
+        load_causal_lm(ref, "cpu")  # converts and caches the checkpoint once
+        folder = str(_gguf_cache_dir(Path(ref.location)))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cli = Path(sys.executable).parent / "transformers"
+    server = subprocess.Popen(
+        [str(cli), "serve", folder, "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/models", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        cases = _bench_cases(args)
+        requests = len(cases) * args.samples
+        print(
+            f"served: transformers serve {folder} on {url}; {len(cases)} cases x "
+            f"{args.samples} samples, at most {args.max_new_tokens} new tokens, temperature 0"
+        )
+        seconds: dict[int, float] = {1: 0.0, 8: 0.0}
+        tokens: dict[int, int] = {1: 0, 8: 0}
+        for _ in range(args.rounds):
+            for concurrency in (1, 8):
+                with tempfile.TemporaryDirectory() as cache:
+                    backend = create(
+                        EvalOptions(
+                            model=folder,
+                            base_url=url,
+                            samples=args.samples,
+                            max_new_tokens=args.max_new_tokens,
+                            temperature=0.0,
+                            concurrency=concurrency,
+                            judge="nearest",
+                            cache_dir=Path(cache),
+                        )
+                    )
+                    backend.estimate(cases, lambda n: None)
+                    # the requests alone: the judge's time is not the server's
+                    seconds[concurrency] += backend.request_seconds
+                    tokens[concurrency] += backend.counters.tokens.get("completion_tokens", 0)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    rate = {c: requests * args.rounds / seconds[c] for c in seconds}
+    for c in (1, 8):
+        print(
+            f"concurrency {c}  {seconds[c]:8.1f} s  {rate[c]:8.2f} requests/s  "
+            f"{tokens[c] / seconds[c]:8.1f} tokens/s"
+        )
+    print(f"concurrency 8 / 1: {rate[8] / rate[1]:.2f}x requests/s")
+    return {"requests": requests, "seconds": seconds, "requests_per_s": rate}
 
 
 if __name__ == "__main__":

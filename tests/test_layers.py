@@ -56,6 +56,28 @@ def test_nothing_below_the_cli_imports_it() -> None:
     assert _importers(files, "policykit.cli") == []
 
 
+def _module(path: Path) -> str:
+    parts = path.relative_to(REPO).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+@pytest.mark.parametrize("stage", ["evaluate", "export"])
+def test_no_import_cycle_inside_a_stage(stage: str) -> None:
+    """Protocols and types in one module that the plugins import, the registry in
+    another that imports the plugins (pre-commit's lang_base and all_languages)."""
+    import networkx as nx
+
+    files = sorted((PACKAGE / stage).rglob("*.py"))
+    modules = {_module(f): f for f in files}
+    graph = nx.DiGraph()
+    for name, path in modules.items():
+        graph.add_node(name)
+        for imported in _imports(path):
+            if imported in modules and imported != name and imported != f"policykit.{stage}":
+                graph.add_edge(name, imported)
+    assert list(nx.simple_cycles(graph)) == []
+
+
 def test_bench_does_not_import_the_tests() -> None:
     assert _importers(sorted((REPO / "bench").glob("*.py")), "tests") == []
 

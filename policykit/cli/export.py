@@ -16,7 +16,8 @@ from policykit.cli.common import CAP, EXIT_OK, MAX_CASES, SEED, SPEC, load_cases
     "fmt",
     required=True,
     metavar="FORMAT",
-    help="jsonl, inspect, lm-eval, promptfoo, openai-evals, or a plugin's format "
+    help="jsonl, inspect, lm-eval, promptfoo, openai-evals (the legacy registry), "
+    "openai-evals-api (the hosted Evals API), or a plugin's format "
     "(entry-point group policykit.exporters).",
 )
 @click.option(

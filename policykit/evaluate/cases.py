@@ -120,20 +120,6 @@ def load_cases(
 def round_robin(cases: Sequence[Case], limit: int) -> tuple[Case, ...]:
     """``limit`` cases, one behavior after another in turn; the result keeps the input
     order."""
-    queues: dict[str, list[int]] = {}
-    for index, case in enumerate(cases):
-        queues.setdefault(case.behavior, []).append(index)
-    for queue in queues.values():
-        queue.sort(key=lambda i: not cases[i].conflict)
-    chosen: list[int] = []
-    depth = 0
-    while len(chosen) < limit:
-        added = False
-        for queue in queues.values():
-            if depth < len(queue) and len(chosen) < limit:
-                chosen.append(queue[depth])
-                added = True
-        if not added:
-            break
-        depth += 1
-    return tuple(cases[i] for i in sorted(chosen))
+    from policykit.export.cases import round_robin_order
+
+    return tuple(cases[i] for i in sorted(round_robin_order(cases)[:limit]))

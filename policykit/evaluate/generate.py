@@ -3,7 +3,7 @@
 Each case's prompt (chat template, or plain text for a model without one) is sampled
 ``samples`` times, ``max_new_tokens`` at most, with the deployment's decoding settings:
 the temperature and top-p given on the command line, else the model's own generation
-config, else :data:`~policykit.evaluate.backend.FALLBACK_DECODING`; what was used, and
+config, else :data:`~policykit.evaluate.types.FALLBACK_DECODING`; what was used, and
 where it came from, is recorded in results.json.
 
 Generation is batched: the cases of a batch are left-padded into one ``generate`` call
@@ -21,18 +21,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from policykit.evaluate.backend import (
+from policykit.evaluate.cases import Case
+from policykit.evaluate.errors import EvalError, require_torch
+from policykit.evaluate.judges import Judge
+from policykit.evaluate.likelihood import prompt_format
+from policykit.evaluate.sampling import judge_estimates
+from policykit.evaluate.types import (
     FALLBACK_DECODING,
+    Batch,
     Estimate,
     EvalOptions,
     Progress,
     judge_for,
 )
-from policykit.evaluate.cases import Case
-from policykit.evaluate.errors import EvalError, require_torch
-from policykit.evaluate.judges import Judge, questions
-from policykit.evaluate.likelihood import prompt_format
-from policykit.evaluate.sampling import summarize
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,25 +179,23 @@ class GenerateBackend:
         k = d.samples
         return [[t.strip() for t in texts[i * k : (i + 1) * k]] for i in range(len(cases))]
 
-    def estimate(self, cases: Sequence[Case], progress: Progress) -> list[Estimate]:
+    def plan(self, cases: Sequence[Case]) -> list[Batch]:
         size = max(1, self.options.batch_size)
+        return [
+            Batch(index, tuple(range(start, min(start + size, len(cases)))))
+            for index, start in enumerate(range(0, len(cases), size))
+        ]
+
+    def estimate_batch(self, cases: Sequence[Case], batch: Batch) -> list[Estimate]:
+        members = [cases[i] for i in batch.members]
+        samples = self.sample(members, batch.index)
+        return judge_estimates(self.judge, members, samples, seed=self.options.seed)
+
+    def estimate(self, cases: Sequence[Case], progress: Progress) -> list[Estimate]:
         estimates = []
-        for index, start in enumerate(range(0, len(cases), size)):
-            batch = cases[start : start + size]
-            samples = self.sample(batch, index)
-            asked = [
-                q
-                for case, texts in zip(batch, samples, strict=True)
-                for q in questions(case, texts)
-            ]
-            verdicts = iter(self.judge.judge(asked))
-            for case, texts in zip(batch, samples, strict=True):
-                judged = [next(verdicts) for _ in texts]
-                model, share, summary = summarize(case, judged, seed=self.options.seed)
-                estimates.append(
-                    Estimate(case=case.id, model=model, unclassified=share, sample=summary)
-                )
-            progress(len(batch))
+        for batch in self.plan(cases):
+            estimates.extend(self.estimate_batch(cases, batch))
+            progress(len(batch.members))
         return estimates
 
 

@@ -33,14 +33,14 @@ from __future__ import annotations
 import copy
 import inspect
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from policykit.evaluate.backend import Estimate, EvalOptions, Progress, PromptFormat
 from policykit.evaluate.cases import Case
 from policykit.evaluate.errors import EvalError, require_torch
 from policykit.evaluate.scoring import ExemplarScore, Normalize, outcome_scores, softmax
+from policykit.evaluate.types import Batch, Estimate, EvalOptions, Progress, PromptFormat
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,21 +154,34 @@ class LikelihoodScorer:
     ) -> list[list[ExemplarScore]]:
         """Per encoded case, the log-likelihood of each continuation."""
         out: list[list[ExemplarScore]] = [[] for _ in encoded]
-        # Sorted by prompt tokens, a batch holds cases that share the longest prefixes
-        # (the same system message, the same context), which are computed once.
-        order = sorted(range(len(encoded)), key=lambda i: (encoded[i].prompt, i))
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start : start + self.batch_size]
-            with_prefix = [i for i in chunk if len(encoded[i].prompt) > 1]
-            without = [i for i in chunk if len(encoded[i].prompt) == 1]
-            for group in (with_prefix, without):
-                if group:
-                    for i, scores in zip(
-                        group, self._score_batch([encoded[i] for i in group]), strict=True
-                    ):
-                        out[i] = scores
+        for chunk in self.plan(encoded):
+            for i, scores in self.score_chunk(encoded, chunk).items():
+                out[i] = scores
             if progress is not None:
                 progress(len(chunk))
+        return out
+
+    def plan(self, encoded: Sequence[Encoded]) -> list[list[int]]:
+        """The batches, as positions in ``encoded``: sorted by prompt tokens, a batch
+        holds cases that share the longest prefixes (the same system message, the same
+        context), which are computed once."""
+        order = sorted(range(len(encoded)), key=lambda i: (encoded[i].prompt, i))
+        size = self.batch_size
+        return [order[start : start + size] for start in range(0, len(order), size)]
+
+    def score_chunk(
+        self, encoded: Mapping[int, Encoded] | Sequence[Encoded], chunk: Sequence[int]
+    ) -> dict[int, list[ExemplarScore]]:
+        """The scores of one batch of the plan, by position."""
+        out: dict[int, list[ExemplarScore]] = {}
+        with_prefix = [i for i in chunk if len(encoded[i].prompt) > 1]
+        without = [i for i in chunk if len(encoded[i].prompt) == 1]
+        for group in (with_prefix, without):
+            if group:
+                for i, scores in zip(
+                    group, self._score_batch([encoded[i] for i in group]), strict=True
+                ):
+                    out[i] = scores
         return out
 
     def _forward(self, **kwargs: Any) -> Any:
@@ -368,13 +381,47 @@ class LikelihoodBackend:
     ) -> list[tuple[dict[str, list[ExemplarScore]], dict[str, float]]]:
         encoded = [self.scorer.encode(c) for c in cases]
         scored = self.scorer.score(encoded, progress)
-        out = []
-        for case, enc, scores in zip(cases, encoded, scored, strict=True):
-            per_outcome: dict[str, list[ExemplarScore]] = {o: [] for o in case.outcome_ids}
-            for owner, s in zip(enc.owners, scores, strict=True):
-                per_outcome[owner].append(s)
-            out.append((per_outcome, outcome_scores(per_outcome, self.normalize)))
-        return out
+        return [self._per_outcome(c, e, s) for c, e, s in zip(cases, encoded, scored, strict=True)]
+
+    def _per_outcome(
+        self, case: Case, enc: Encoded, scores: Sequence[ExemplarScore]
+    ) -> tuple[dict[str, list[ExemplarScore]], dict[str, float]]:
+        per_outcome: dict[str, list[ExemplarScore]] = {o: [] for o in case.outcome_ids}
+        for owner, s in zip(enc.owners, scores, strict=True):
+            per_outcome[owner].append(s)
+        return per_outcome, outcome_scores(per_outcome, self.normalize)
+
+    def plan(self, cases: Sequence[Case]) -> list[Batch]:
+        if self.calibrate:
+            raise EvalError(
+                "--calibrate scores content-free requests over all the cases at once: "
+                "not with --ray"
+            )
+        chunks = self.scorer.plan([self.scorer.encode(c) for c in cases])
+        return [Batch(index, tuple(chunk)) for index, chunk in enumerate(chunks)]
+
+    def estimate_batch(self, cases: Sequence[Case], batch: Batch) -> list[Estimate]:
+        encoded = {i: self.scorer.encode(cases[i]) for i in batch.members}
+        scores = self.scorer.score_chunk(encoded, batch.members)
+        return [
+            self._estimate(cases[i], *self._per_outcome(cases[i], encoded[i], scores[i]), None)
+            for i in batch.members
+        ]
+
+    def _estimate(
+        self,
+        case: Case,
+        per_outcome: dict[str, list[ExemplarScore]],
+        raw: dict[str, float],
+        base: dict[str, float] | None,
+    ) -> Estimate:
+        scores = raw if base is None else {o: raw[o] - base[o] for o in raw}
+        return Estimate(
+            case=case.id,
+            model=softmax(scores),
+            exemplars={o: tuple(v) for o, v in per_outcome.items()},
+            scores=scores,
+        )
 
     def estimate(self, cases: Sequence[Case], progress: Progress) -> list[Estimate]:
         scored = self._outcome_scores(cases, progress)
@@ -385,22 +432,12 @@ class LikelihoodBackend:
                 free, self._outcome_scores(list(free.values()), lambda n: None), strict=True
             ):
                 baseline[key] = s
-        estimates = []
-        for case, (per_outcome, raw) in zip(cases, scored, strict=True):
-            scores = raw
-            if self.calibrate:
-                base = baseline[content_free_key(case)]
-                scores = {o: raw[o] - base[o] for o in raw}
-            dist = softmax(scores)
-            estimates.append(
-                Estimate(
-                    case=case.id,
-                    model=dist,
-                    exemplars={o: tuple(v) for o, v in per_outcome.items()},
-                    scores=scores,
-                )
+        return [
+            self._estimate(
+                case, per_outcome, raw, baseline[content_free_key(case)] if self.calibrate else None
             )
-        return estimates
+            for case, (per_outcome, raw) in zip(cases, scored, strict=True)
+        ]
 
 
 CONTENT_FREE = "N/A"

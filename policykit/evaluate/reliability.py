@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from policykit.evaluate.backend import Estimate
 from policykit.evaluate.cases import Case
 from policykit.evaluate.judges.base import UNCLASSIFIED
+from policykit.evaluate.types import Estimate
 
 MIN_CLASSIFIED = 4
 MAX_UNCLASSIFIED = 0.5

@@ -3,35 +3,26 @@
 Any system can be measured, API-only models included: generate a response (or
 several) for each case of ``policykit export SPEC --to jsonl``, write one JSON object
 per line, ``{"id": "<case id>", "response": "<text>"}``, and pass the file with
-``--responses``. Several lines with the same id are several samples of that case.
-Cases without a response are left out of the results (and counted); lines whose id
-is not among the evaluated cases are ignored (and counted).
+``--responses``; or pass the log of an Inspect run, or the output of a promptfoo run,
+of the exported task (:mod:`policykit.evaluate.imports`). Several responses with the
+same id are several samples of that case. Cases without a response are left out of the
+results (and counted); responses whose id is not among the evaluated cases are ignored
+(and counted).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
-from policykit.evaluate.backend import Estimate, EvalOptions, Progress, judge_for
 from policykit.evaluate.cases import Case
-from policykit.evaluate.errors import EvalError, jsonl_objects
-from policykit.evaluate.judges import Judge, questions
-from policykit.evaluate.sampling import summarize
+from policykit.evaluate.errors import EvalError
+from policykit.evaluate.imports import read_any
+from policykit.evaluate.judges import Judge
+from policykit.evaluate.sampling import judge_estimates
+from policykit.evaluate.types import Batch, Estimate, EvalOptions, Progress, judge_for
 
-
-def read_responses(path: Path) -> dict[str, list[str]]:
-    """Case id -> responses, in file order; EvalError with file:line on a bad line."""
-    out: dict[str, list[str]] = {}
-    for number, record in jsonl_objects(path, "responses", "id and response"):
-        case_id, response = record.get("id"), record.get("response")
-        if not isinstance(case_id, str) or not isinstance(response, str):
-            raise EvalError(
-                f"{path}:{number}: 'id' and 'response' must both be strings "
-                f"(got {type(case_id).__name__} and {type(response).__name__})"
-            )
-        out.setdefault(case_id, []).append(response)
-    return out
+JUDGE_CHUNK = 64
+"""Cases whose responses are judged together (the judge batches its model calls)."""
 
 
 class ResponsesBackend:
@@ -45,13 +36,17 @@ class ResponsesBackend:
         *,
         source: str,
         seed: int = 0,
+        format: str = "jsonl",
     ) -> None:
         self.responses = responses
         self.judge = judge
         self.model_name = source
         self.seed = seed
+        self.format = format
         self.missing = 0
         self.ignored = 0
+        self.failed = 0
+        """Samples the producing tool recorded without a response."""
 
     @property
     def model_seconds(self) -> float:
@@ -59,37 +54,51 @@ class ResponsesBackend:
 
     def settings(self) -> dict[str, str | int | float | bool | None]:
         return {
+            "responses_format": self.format,
             "judge": self.judge.name,
             **{f"judge_{k}": v for k, v in self.judge.describe().items()},
         }
 
+    def plan(self, cases: Sequence[Case]) -> list[Batch]:
+        # judged a few hundred responses at a time: the judge batches its model calls
+        answered = [i for i, c in enumerate(cases) if self.responses.get(c.id)]
+        return [
+            Batch(index, tuple(answered[start : start + JUDGE_CHUNK]))
+            for index, start in enumerate(range(0, len(answered), JUDGE_CHUNK))
+        ]
+
+    def estimate_batch(self, cases: Sequence[Case], batch: Batch) -> list[Estimate]:
+        chunk = [cases[i] for i in batch.members]
+        texts = [self.responses[c.id] for c in chunk]
+        return judge_estimates(self.judge, chunk, texts, seed=self.seed)
+
     def estimate(self, cases: Sequence[Case], progress: Progress) -> list[Estimate]:
         ids = {c.id for c in cases}
         self.ignored = sum(len(v) for k, v in self.responses.items() if k not in ids)
-        answered = [c for c in cases if self.responses.get(c.id)]
-        self.missing = len(cases) - len(answered)
+        plan = self.plan(cases)
+        self.missing = len(cases) - sum(len(b.members) for b in plan)
         progress(self.missing)
         estimates = []
-        # judged a few hundred responses at a time: the judge batches its model calls
-        for start in range(0, len(answered), 64):
-            chunk = answered[start : start + 64]
-            asked = [q for c in chunk for q in questions(c, self.responses[c.id])]
-            verdicts = iter(self.judge.judge(asked))
-            for case in chunk:
-                judged = [next(verdicts) for _ in self.responses[case.id]]
-                model, share, summary = summarize(case, judged, seed=self.seed)
-                estimates.append(
-                    Estimate(case=case.id, model=model, unclassified=share, sample=summary)
-                )
-            progress(len(chunk))
+        for batch in plan:
+            estimates.extend(self.estimate_batch(cases, batch))
+            progress(len(batch.members))
         return estimates
 
 
 def create(options: EvalOptions) -> ResponsesBackend:
     if options.responses is None:
-        raise EvalError("the responses backend needs --responses FILE (JSONL of id, response)")
-    responses = read_responses(options.responses)
+        raise EvalError(
+            "the responses backend needs --responses FILE (JSONL of id and response, an "
+            "Inspect log or promptfoo output)"
+        )
+    imported = read_any(options.responses)
     device = "cpu" if options.device == "auto" else options.device
-    return ResponsesBackend(
-        responses, judge_for(options, device), source=str(options.responses), seed=options.seed
+    backend = ResponsesBackend(
+        imported.responses,
+        judge_for(options, device),
+        source=str(options.responses),
+        seed=options.seed,
+        format=imported.format,
     )
+    backend.failed = imported.failed
+    return backend

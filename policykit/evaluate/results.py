@@ -166,6 +166,12 @@ class RunInfo(_Out):
     seconds: Seconds
     generated_tokens: int | None
     """Tokens generated (generate backend)."""
+    usage: dict[str, int] | None = None
+    """Served backends: the tokens of the answers used, as the server counted them
+    (prompt_tokens, completion_tokens, total_tokens), cached answers included."""
+    requests: dict[str, int] | None = None
+    """Served backends: this run's requests: sent (answered), cached (read from the
+    response cache instead), errors, retries."""
 
 
 class SpecRef(_Out):

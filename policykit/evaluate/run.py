@@ -11,7 +11,6 @@ from pathlib import Path
 
 from policykit import __version__
 from policykit.evaluate import reliability
-from policykit.evaluate.backend import Backend, Estimate, EvalOptions, Progress
 from policykit.evaluate.cases import Case
 from policykit.evaluate.errors import EvalError
 from policykit.evaluate.judges.base import UNCLASSIFIED
@@ -43,6 +42,7 @@ from policykit.evaluate.results import (
     StakeholderResult,
     finite,
 )
+from policykit.evaluate.types import Backend, Estimate, EvalOptions, Progress
 
 METRICS_DOC = MetricsDoc(
     epsilon=EPSILON,
@@ -241,6 +241,8 @@ def _results(
     if callable(describe):
         run_options.update(describe())
     generated = getattr(backend, "generated_tokens", None)
+    usage = getattr(backend, "usage", None)
+    counters = getattr(backend, "counters", None)
     return Results(
         apiVersion=RESULTS_VERSION,
         policykit_version=__version__,
@@ -258,6 +260,17 @@ def _results(
             started="",
             seconds=Seconds(total=0.0, load=0.0, model=0.0, overhead=None),
             generated_tokens=generated if isinstance(generated, int) else None,
+            usage=dict(usage) if isinstance(usage, dict) else None,
+            requests=(
+                {
+                    "sent": counters.sent,
+                    "cached": counters.cached,
+                    "errors": counters.errors,
+                    "retries": counters.retries,
+                }
+                if counters is not None
+                else None
+            ),
         ),
         metrics=METRICS_DOC,
         overall=Divergence(**_divergence(aggregates.overall)),

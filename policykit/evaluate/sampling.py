@@ -22,10 +22,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from policykit.evaluate.backend import SampleSummary
 from policykit.evaluate.cases import Case
-from policykit.evaluate.judges.base import UNCLASSIFIED, Judged
+from policykit.evaluate.judges.base import UNCLASSIFIED, Judge, Judged, questions
 from policykit.evaluate.metrics import case_metrics
+from policykit.evaluate.types import Estimate, SampleSummary
 
 BOOTSTRAP = 1000
 
@@ -79,3 +79,18 @@ def summarize(
         draws=probs,
     )
     return model, share, summary
+
+
+def judge_estimates(
+    judge: Judge, cases: Sequence[Case], texts: Sequence[Sequence[str]], seed: int = 0
+) -> list[Estimate]:
+    """Each case's estimate from its responses ``texts``, judged in one call (the judge
+    batches its model calls)."""
+    asked = [q for case, t in zip(cases, texts, strict=True) for q in questions(case, t)]
+    verdicts = iter(judge.judge(asked))
+    estimates = []
+    for case, t in zip(cases, texts, strict=True):
+        judged = [next(verdicts) for _ in t]
+        model, share, summary = summarize(case, judged, seed=seed)
+        estimates.append(Estimate(case=case.id, model=model, unclassified=share, sample=summary))
+    return estimates

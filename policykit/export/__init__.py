@@ -12,15 +12,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from policykit.export.base import (
-    ENTRY_POINT_GROUP,
-    Exporter,
-    ExportError,
-    builtin_exporters,
-    exporter_names,
-    get_exporter,
-    write_export,
-)
 from policykit.export.cases import (
     CASES_VERSION,
     CaseOptions,
@@ -30,6 +21,14 @@ from policykit.export.cases import (
     cases_json_schema,
     cases_jsonl,
 )
+from policykit.export.registry import (
+    ENTRY_POINT_GROUP,
+    builtin_exporters,
+    exporter_names,
+    get_exporter,
+    write_export,
+)
+from policykit.export.types import Exporter, ExportError
 from policykit.spec.reader import read_spec
 
 load_spec = read_spec

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -328,6 +328,31 @@ def _sample(
             kept[index] = take
             total += len(take)
     return [case for index in sorted(kept) for case in kept[index]]
+
+
+class _Ordered(Protocol):
+    @property
+    def behavior(self) -> str: ...
+    @property
+    def conflict(self) -> bool: ...
+
+
+def round_robin_order(cases: Sequence[_Ordered]) -> list[int]:
+    """Positions of ``cases`` taken one behavior after another in turn (behaviors in
+    their first appearance's order, conflict cases first within a behavior), so that the
+    first N of them cover min(N, behaviors) behaviors: what ``policykit eval --limit``
+    measures and what Inspect's ``--limit`` runs."""
+    queues: dict[str, list[int]] = {}
+    for index, case in enumerate(cases):
+        queues.setdefault(case.behavior, []).append(index)
+    for queue in queues.values():
+        queue.sort(key=lambda i: not cases[i].conflict)
+    order: list[int] = []
+    depth = 0
+    while len(order) < len(cases):
+        order.extend(queue[depth] for queue in queues.values() if depth < len(queue))
+        depth += 1
+    return order
 
 
 def build_cases(spec: TargetBehaviorSpec, options: CaseOptions | None = None) -> CaseSet:

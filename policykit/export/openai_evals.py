@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from policykit.export._yaml import dump_yaml
-from policykit.export.base import ExportError
 from policykit.export.cases import CaseSet, EvalCase, json_line, suite_name
+from policykit.export.types import ExportError
 
 DESCRIPTION = "an OpenAI Evals registry: eval YAML, model-graded spec, samples JSONL"
 

@@ -591,12 +591,13 @@ def test_python_dash_m_exit_status(tmp_path: Path) -> None:
     assert proc.stdout.startswith("::error file=deployer.yaml,line=8,col=15,")
 
 
-HEAVY = ("torch", "transformers")
+HEAVY = ("torch", "transformers", "openai", "ray", "inspect_ai")
 
 
 def test_validate_does_not_import_heavy_modules(tmp_path: Path) -> None:
-    # Stand-ins for torch and transformers are importable, so an import would succeed
-    # and show up in sys.modules even where the real packages are not installed.
+    # Stand-ins for torch, transformers, the HTTP client, Ray and Inspect are importable,
+    # so an import would succeed and show up in sys.modules even where the real packages
+    # are not installed.
     fakes = tmp_path / "fakes"
     for name in HEAVY:
         (fakes / name).mkdir(parents=True)
@@ -605,15 +606,16 @@ def test_validate_does_not_import_heavy_modules(tmp_path: Path) -> None:
     script = textwrap.dedent(
         """
         import contextlib, io, json, sys
+        HEAVY = {heavy!r}
         import torch  # proves the stand-ins are importable; forgotten below
         del sys.modules["torch"]
         from policykit.cli import main
         with contextlib.redirect_stdout(io.StringIO()):
             code = main(["validate", "proj"])
-        heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "transformers"))
-        print(json.dumps({"code": code, "heavy": heavy}))
+        heavy = sorted(m for m in sys.modules if m.split(".")[0] in HEAVY)
+        print(json.dumps({{"code": code, "heavy": heavy}}))
         """
-    )
+    ).format(heavy=HEAVY)
     proc = subprocess.run(
         [sys.executable, "-c", script],
         capture_output=True,

@@ -179,11 +179,11 @@ def test_report_is_self_contained(tiny_run: tuple[int, Path]) -> None:
 def test_policy_text_is_escaped_in_the_report(
     spec: TargetBehaviorSpec, tiny: tuple[Any, Any]
 ) -> None:
-    from policykit.evaluate.backend import EvalOptions
     from policykit.evaluate.cases import load_cases
     from policykit.evaluate.likelihood import LikelihoodBackend, LikelihoodScorer
     from policykit.evaluate.report import render_html
     from policykit.evaluate.run import RunSettings, evaluate
+    from policykit.evaluate.types import EvalOptions
 
     evil = "<script>alert(1)</script>"
     behaviors = [

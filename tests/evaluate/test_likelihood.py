@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from policykit.evaluate.backend import EvalOptions
 from policykit.evaluate.cases import Case
 from policykit.evaluate.likelihood import Encoded, LikelihoodBackend, LikelihoodScorer
+from policykit.evaluate.types import EvalOptions
 
 torch = pytest.importorskip("torch")
 

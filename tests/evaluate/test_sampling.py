@@ -14,14 +14,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from policykit.evaluate.backend import EvalOptions
 from policykit.evaluate.cases import Case
 from policykit.evaluate.errors import EvalError
+from policykit.evaluate.imports import read_jsonl as read_responses
 from policykit.evaluate.judges.base import UNCLASSIFIED, Judged, questions
 from policykit.evaluate.judges.embed import Embedder
 from policykit.evaluate.judges.nearest import NearestJudge, pick
-from policykit.evaluate.responses import ResponsesBackend, read_responses
+from policykit.evaluate.responses import ResponsesBackend
 from policykit.evaluate.sampling import summarize
+from policykit.evaluate.types import EvalOptions
 from tests.evaluate.test_metrics import make_case
 
 WORD = re.compile(r"\w+")
@@ -207,8 +208,8 @@ def test_generate_is_seeded_and_judged(tiny: tuple[Any, Any], cases: tuple[Case,
 def test_decoding_comes_from_options_then_generation_config_then_fallback() -> None:
     from types import SimpleNamespace
 
-    from policykit.evaluate.backend import FALLBACK_DECODING
     from policykit.evaluate.generate import decoding
+    from policykit.evaluate.types import FALLBACK_DECODING
 
     none = decoding(EvalOptions(), None)
     assert (none.temperature, none.top_p, none.source) == (

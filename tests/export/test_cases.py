@@ -392,7 +392,7 @@ def test_unknown_format_is_a_usage_error_with_a_hint(
     assert (code, out) == (2, "")
     assert (
         "Invalid value for --to: unknown export format 'promptfu' (did you mean 'promptfoo'?); "
-        "the formats are jsonl, inspect, lm-eval, promptfoo, openai-evals"
+        "the formats are jsonl, inspect, lm-eval, promptfoo, openai-evals, openai-evals-api"
     ) in err
     assert not any(tmp_path.iterdir())
 

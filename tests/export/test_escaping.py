@@ -219,12 +219,14 @@ def test_openai_evals_grader_prompt_is_constant_and_fields_stay_literal(
 
 
 def test_every_export_carries_every_fragment(nasty_cases: CaseSet) -> None:
-    for fmt in ("jsonl", "inspect", "lm-eval", "promptfoo", "openai-evals"):
+    for fmt in ("jsonl", "inspect", "lm-eval", "promptfoo", "openai-evals", "openai-evals-api"):
         files = get_exporter(fmt).render(nasty_cases)
         parsed: list[str] = []
         for path, text in files.items():
             if path.endswith(".jsonl"):
                 parsed.extend(s for record in _jsonl(text) for s in _strings(record))
+            elif path.endswith(".json"):
+                parsed.extend(_strings(json.loads(text)))
             elif path.endswith(".yaml"):
                 data = yaml.load(text, Loader=_TagLoader)
                 parsed.extend(

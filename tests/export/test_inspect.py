@@ -71,6 +71,12 @@ def test_task_runs_and_scores_the_divergence_from_intended(
     assert metrics["jensen_shannon"] == pytest.approx(js(observed, intended))
     assert metrics["allowed"] == pytest.approx(2 / 3)  # both outcomes allowed here
     assert metrics["classified"] == pytest.approx(2 / 3)
+    # one behavior: its own total variation is the task's
+    assert metrics["behavior/admit_uncertainty"] == pytest.approx(tv(observed, intended))
+    stakeholders = {s for c in cases for s, inv in c.stakeholders.items() if inv.rules}
+    assert {k for k in metrics if k.startswith("stakeholder/")} == {
+        f"stakeholder/{s}" for s in stakeholders
+    }
 
 
 def test_policy_text_reaches_the_model_and_the_log_literally(
@@ -126,3 +132,16 @@ def test_only_an_exact_outcome_id_from_the_grader_counts(
         score = sample.scores["outcome"]
         allowed = score.answer == "comply" and sample.id not in minors
         assert score.value == (1.0 if allowed else 0.0)
+
+
+def test_samples_are_ordered_so_that_a_limit_covers_the_behaviors(health_cases: CaseSet) -> None:
+    lines = get_exporter("inspect").render(health_cases)["dataset.jsonl"].splitlines()
+    behaviors = [json.loads(line)["metadata"]["behavior"] for line in lines]
+    every = list(dict.fromkeys(c.behavior for c in health_cases.cases))
+    assert len(behaviors) == len(health_cases.cases)
+    assert behaviors[: len(every)] == every
+    first = [json.loads(line)["id"] for line in lines[: len(every)]]
+    from policykit.evaluate.cases import from_eval_case, round_robin
+
+    measured = round_robin([from_eval_case(c) for c in health_cases.cases], len(every))
+    assert sorted(first) == sorted(c.id for c in measured)

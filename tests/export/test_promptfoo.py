@@ -93,6 +93,35 @@ def test_weights_and_threshold_follow_the_intended_distribution(
 # -- promptfoo itself ---------------------------------------------------------------
 
 
+def run_promptfoo(
+    binary: str,
+    config: Path,
+    tmp_path: Path,
+    output: Path,
+    *extra: str,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``promptfoo eval`` of the exported config with the echo provider as model and
+    grader, writing ``output``, its state kept under ``tmp_path``."""
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path / "home"),
+        "PROMPTFOO_CONFIG_DIR": str(tmp_path / "promptfoo-home"),
+        "PROMPTFOO_DISABLE_TELEMETRY": "1",
+        "PROMPTFOO_DISABLE_UPDATE": "1",
+        "PROMPTFOO_DISABLE_SHARING": "1",
+        **(env or {}),
+    }
+    return subprocess.run(
+        [
+            binary, "eval", "-c", str(config / "promptfooconfig.yaml"),
+            "-r", "echo", "--grader", "echo", *extra,
+            "--no-cache", "--no-write", "--no-table", "-o", str(output),
+        ],
+        cwd=config, env=environment, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
 def _promptfoo() -> str:
     candidates = [
         os.environ.get("PROMPTFOO_BIN", ""),
@@ -124,24 +153,8 @@ def test_promptfoo_eval_runs_the_export_and_keeps_policy_text_literal(
         "def get_assert(*a):\n    return True\n",
         encoding="utf-8",
     )
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path / "home"),
-        "PROMPTFOO_CONFIG_DIR": str(tmp_path / "promptfoo-home"),
-        "PROMPTFOO_DISABLE_TELEMETRY": "1",
-        "PROMPTFOO_DISABLE_UPDATE": "1",
-        "PROMPTFOO_DISABLE_SHARING": "1",
-        "SECRET": "LEAKED-SECRET",
-    }
     result_file = tmp_path / "results.json"
-    done = subprocess.run(
-        [
-            binary, "eval", "-c", str(out / "promptfooconfig.yaml"),
-            "-r", "echo", "--grader", "echo",
-            "--no-cache", "--no-write", "--no-table", "-o", str(result_file),
-        ],
-        cwd=out, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    done = run_promptfoo(binary, out, tmp_path, result_file, env={"SECRET": "LEAKED-SECRET"})
     # exit 100 means "some tests failed", which an echoing grader may well cause
     assert done.returncode in (0, 100), done.stdout + done.stderr
     raw = result_file.read_text(encoding="utf-8")

@@ -13,7 +13,8 @@ JSONL):
   ``unclassified`` below a threshold. The baseline the others are measured against.
 - ``model``: a chat model as grader, with a rubric built from the outcomes; the answer
   is a constrained choice (the likelihood of each option's letter), outcome order
-  shuffled per response, with an explicit "none of these" option.
+  shuffled per response, with an explicit "none of these" option. The grader is a
+  local model, or a served one (``--judge-model openai:NAME@URL``).
 
 Third parties add judges under the ``policykit.judges`` entry-point group: a callable
 taking :class:`JudgeOptions` and returning a :class:`Judge`. Importing this package
@@ -68,6 +69,10 @@ def _nearest(options: JudgeOptions) -> Judge:
 
 
 def _model(options: JudgeOptions) -> Judge:
+    if options.model is not None and options.model.startswith("openai:"):
+        from policykit.evaluate.judges.served_grader import create_served
+
+        return create_served(options)
     from policykit.evaluate.judges.grader import create
 
     return create(options)

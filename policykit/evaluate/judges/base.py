@@ -68,9 +68,13 @@ class JudgeOptions:
     """Below this confidence a response is ``unclassified``; None: the judge's own
     default (its measured operating point)."""
     model: str | None = None
-    """The grader model of the ``model`` judge: a local folder or a ``.gguf`` file;
-    None: the bundled SmolLM2-135M-Instruct."""
+    """The grader model of the ``model`` judge: a local folder, a ``.gguf`` file, or a
+    served model written ``openai:NAME@URL``; None: the bundled SmolLM2-135M-Instruct."""
     seed: int = 0
+    api_key_env: str = "OPENAI_API_KEY"
+    """A served grader: the environment variable holding the API key."""
+    concurrency: int = 8
+    """A served grader: requests in flight at once."""
     extra: Mapping[str, str] = field(default_factory=dict)
     """Free-form settings for third-party judges."""
 

@@ -9,9 +9,10 @@ probability as the first token of its reply: nothing is generated or parsed, so 
 verdict is always one of the options, and "none of these" is ``unclassified``.
 
 Any local chat model works (``--judge-model`` takes a model folder or a ``.gguf``
-file; default: the bundled SmolLM2-135M-Instruct). A grader that small is barely
-better than chance on policykit's labelled set (see ``docs/evaluate.md``); use a
-capable model for grading that matters.
+file; default: the bundled SmolLM2-135M-Instruct), and so does a served one,
+``--judge-model openai:NAME@URL`` (:mod:`policykit.evaluate.judges.served_grader`).
+A grader that small is barely better than chance on policykit's labelled set (see
+``docs/evaluate.md``); use a capable model for grading that matters.
 """
 
 from __future__ import annotations
@@ -127,6 +128,14 @@ class GraderJudge:
         picked = logits[:, self._letters[:options]]
         return np.asarray(torch.log_softmax(picked, dim=-1).cpu().numpy())
 
+    def option_logprobs(
+        self, items: Sequence[Question], orders: Sequence[Sequence[str]]
+    ) -> np.ndarray:
+        """(len(items), options): each option's log-probability, the options of every
+        item in its own order (all of one length)."""
+        prompts = [self.prompt(q, order) for q, order in zip(items, orders, strict=True)]
+        return self.letter_logprobs(prompts, len(orders[0]))
+
     def judge(self, items: Sequence[Question]) -> list[Judged]:
         orders = [shuffled(q, self.seed) for q in items]
         # questions with the same number of options share a batch
@@ -134,10 +143,10 @@ class GraderJudge:
         for i, order in enumerate(orders):
             by_size.setdefault(len(order), []).append(i)
         verdicts: dict[int, Judged] = {}
-        for size, rows in by_size.items():
+        for rows in by_size.values():
             for start in range(0, len(rows), self.batch_size):
                 chunk = rows[start : start + self.batch_size]
-                lp = self.letter_logprobs([self.prompt(items[i], orders[i]) for i in chunk], size)
+                lp = self.option_logprobs([items[i] for i in chunk], [orders[i] for i in chunk])
                 for row, i in zip(lp, chunk, strict=True):
                     probs = np.exp(row)
                     best = int(np.argmax(probs))

@@ -3,7 +3,9 @@
 This file is the same for every export; the cases are data in ``dataset.jsonl`` beside
 it, so nothing a policy says can become code here. Each response is mapped to one of
 its behavior's outcomes (response classes), and the metrics report how far the observed
-distribution over outcomes, per cell, is from the distribution the spec intends.
+distribution over outcomes, per cell, is from the distribution the spec intends: over
+all samples, per behavior (``behavior/ID``) and per stakeholder (``stakeholder/NAME``,
+over the samples its rules cover).
 
 Task options (``-T name=value``):
 
@@ -141,6 +143,34 @@ def classified() -> Metric:
     return compute
 
 
+@metric(scores="unreduced")
+def by_behavior() -> Metric:
+    """Per behavior (``behavior/ID``), the cell-weighted mean total variation."""
+
+    def compute(scores: list[SampleScore]) -> dict[str, float]:
+        groups: dict[str, list[SampleScore]] = {}
+        for s in scores:
+            groups.setdefault(str((s.score.metadata or {}).get("behavior")), []).append(s)
+        return {f"behavior/{name}": _divergence(groups[name], _tv) for name in sorted(groups)}
+
+    return compute
+
+
+@metric(scores="unreduced")
+def by_stakeholder() -> Metric:
+    """Per stakeholder (``stakeholder/NAME``), the cell-weighted mean total variation
+    over the samples its rules cover."""
+
+    def compute(scores: list[SampleScore]) -> dict[str, float]:
+        groups: dict[str, list[SampleScore]] = {}
+        for s in scores:
+            for name in (s.score.metadata or {}).get("stakeholders", []):
+                groups.setdefault(str(name), []).append(s)
+        return {f"stakeholder/{name}": _divergence(groups[name], _tv) for name in sorted(groups)}
+
+    return compute
+
+
 def _tv(p: list[float], q: list[float]) -> float:
     return sum(abs(a - b) for a, b in zip(p, q, strict=True)) / 2
 
@@ -175,7 +205,16 @@ def _divergence(scores: list[SampleScore], distance: Any) -> float:
     return total / total_weight if total_weight else 0.0
 
 
-@scorer(metrics=[total_variation(), jensen_shannon(), allowed(), classified()])
+@scorer(
+    metrics=[
+        total_variation(),
+        jensen_shannon(),
+        allowed(),
+        classified(),
+        by_behavior(),
+        by_stakeholder(),
+    ]
+)
 def outcome(classifier: str = "exemplar", grader: str | None = None) -> Scorer:
     """Map the response to one of the behavior's outcomes."""
 
@@ -203,6 +242,10 @@ def outcome(classifier: str = "exemplar", grader: str | None = None) -> Scorer:
                 "cell": json.dumps([meta["behavior"], meta["cell"]]),
                 "intended": meta["intended"],
                 "weight": meta["weight"],
+                "behavior": meta["behavior"],
+                "stakeholders": sorted(
+                    name for name, involved in meta["stakeholders"].items() if involved["rules"]
+                ),
             },
         )
 

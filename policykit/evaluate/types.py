@@ -1,11 +1,11 @@
-"""The backend plugin interface and the registry of backends.
+"""What a backend is: the options it is configured with, the estimates it returns,
+and the plugin protocol (pre-commit's ``lang_base``).
 
-A backend estimates ``P_model(y | x)`` for a list of cases. The built-ins are listed
-in :func:`builtin_backends` (pre-commit's ``all_languages``); third parties add theirs
-under the ``policykit.backends`` entry-point group, each entry point naming a
-:data:`BackendFactory`. A factory receives the :class:`EvalOptions` and returns a ready
-backend; the built-in factories import torch and transformers only when they are
-called, so nothing here (nor ``policykit validate``) pulls them in.
+The backends import this module; :mod:`policykit.evaluate.registry` imports the
+backends (pre-commit's ``all_languages``), so the arrows run one way. A
+:data:`BackendFactory` receives the :class:`EvalOptions` and returns a ready backend;
+the built-in factories import torch, transformers and the HTTP and Ray clients only
+when they are called, so nothing here (nor ``policykit validate``) pulls them in.
 """
 
 from __future__ import annotations
@@ -13,17 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from policykit.evaluate.cases import Case
-from policykit.evaluate.errors import EvalError
 from policykit.evaluate.scoring import ExemplarScore, Normalize
-from policykit.util.plugins import find_plugin, plugin_names
 
 if TYPE_CHECKING:
     from policykit.evaluate.judges.base import Judge, Judged
-
-ENTRY_POINT_GROUP = "policykit.backends"
 
 Progress = Callable[[int], None]
 """Called with the number of cases finished since the last call."""
@@ -68,7 +64,21 @@ class EvalOptions:
     """likelihood: divide each outcome's likelihood by its likelihood after a
     content-free request (contextual calibration, Zhao et al. 2021)."""
     responses: Path | None = None
-    """JSONL of ``{"id": case id, "response": text}`` (responses backend)."""
+    """Responses made elsewhere (responses backend): a JSONL of ``{"id": case id,
+    "response": text}``, an Inspect log (``.eval`` or ``.json``) or a promptfoo output
+    JSON; the format is read from the file."""
+    base_url: str | None = None
+    """openai: the server's API root, e.g. ``http://127.0.0.1:8000/v1``."""
+    api_key_env: str = "OPENAI_API_KEY"
+    """openai, and a served grader: the environment variable holding the API key."""
+    concurrency: int = 8
+    """openai, and a served grader: requests in flight at once."""
+    request_timeout: float = 120.0
+    """openai: seconds one request may take before it is retried."""
+    max_retries: int = 5
+    """openai: retries of one request (429, 5xx, lost connections) before it fails."""
+    cache_dir: Path | None = None
+    """openai: where the response cache is kept (the output folder)."""
     extra: Mapping[str, str] = field(default_factory=dict)
     """Free-form settings for third-party backends."""
 
@@ -139,52 +149,29 @@ class Backend(Protocol):
 BackendFactory = Callable[[EvalOptions], Backend]
 
 
-def _likelihood(options: EvalOptions) -> Backend:
-    from policykit.evaluate.likelihood import create
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One unit of a backend's work: a batch of cases it runs together."""
 
-    return create(options)
-
-
-def _generate(options: EvalOptions) -> Backend:
-    from policykit.evaluate.generate import create
-
-    return create(options)
-
-
-def _responses(options: EvalOptions) -> Backend:
-    from policykit.evaluate.responses import create
-
-    return create(options)
+    index: int
+    """Its place in the backend's plan (the generate backend seeds its sampling with
+    it)."""
+    members: tuple[int, ...]
+    """Positions of its cases in the case list."""
 
 
-def builtin_backends() -> dict[str, BackendFactory]:
-    return {"generate": _generate, "likelihood": _likelihood, "responses": _responses}
+@runtime_checkable
+class Batched(Protocol):
+    """A backend whose work splits into batches that give the same estimates wherever
+    and in whatever order they run (what ``--ray`` shards)."""
 
+    def plan(self, cases: Sequence[Case]) -> list[Batch]:
+        """The batches ``estimate`` runs on ``cases``, in its order."""
+        ...
 
-DESCRIPTIONS = {
-    "likelihood": "score each outcome's exemplars as continuations (a cheap proxy)",
-    "generate": "sample completions and label them with a judge (default)",
-    "responses": "judge pre-generated responses from a JSONL file",
-}
-
-
-def backend_names() -> list[str]:
-    """Built-ins first, then plugins sorted; a plugin never shadows a built-in."""
-    return plugin_names(builtin_backends(), ENTRY_POINT_GROUP)
-
-
-def get_backend(name: str) -> BackendFactory:
-    found = find_plugin(
-        name,
-        builtin_backends(),
-        ENTRY_POINT_GROUP,
-        kind="backend",
-        plural="backends",
-        valid=callable,
-        invalid="is not a backend factory",
-        error=EvalError,
-    )
-    return cast(BackendFactory, found)
+    def estimate_batch(self, cases: Sequence[Case], batch: Batch) -> list[Estimate]:
+        """The estimates of one batch's cases, as ``estimate`` makes them."""
+        ...
 
 
 def judge_for(options: EvalOptions, device: str) -> Judge:
@@ -199,6 +186,8 @@ def judge_for(options: EvalOptions, device: str) -> Judge:
             threshold=options.threshold,
             model=options.judge_model,
             seed=options.seed,
+            api_key_env=options.api_key_env,
+            concurrency=options.concurrency,
             extra=options.extra,
         )
     )

@@ -1,12 +1,10 @@
-"""The exporter plugin interface and the registry of exporters.
+"""The registry of exporters (pre-commit's ``all_languages``), and writing their files.
 
-An exporter turns a :class:`~policykit.export.cases.CaseSet` into the files one
-evaluation tool reads, as a mapping from relative path to text; writing them is the
-caller's job, so an exporter never touches the disk and its output is easy to test.
-Built-in exporters are modules that satisfy :class:`Exporter` (pre-commit's
-``Language`` protocol and ``all_languages``); third parties add theirs under the
+Built-in exporters are modules that satisfy
+:class:`~policykit.export.types.Exporter`; third parties add theirs under the
 ``policykit.exporters`` entry-point group, each entry point naming an object (a module,
-a class instance) that satisfies the protocol.
+a class instance) that satisfies the protocol. The exporters import only
+:mod:`policykit.export.types`, never this module, so there is no import cycle.
 """
 
 from __future__ import annotations
@@ -14,46 +12,30 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
-from typing import Protocol, cast, runtime_checkable
+from typing import cast
 
-from policykit.codes import PK501
-from policykit.errors import UserError
-from policykit.export.cases import CaseSet
+from policykit.export import (
+    inspect_task,
+    jsonl,
+    lm_eval,
+    openai_evals,
+    openai_evals_api,
+    promptfoo,
+)
+from policykit.export.types import Exporter, ExportError
 from policykit.util.plugins import find_plugin, plugin_names
 
 ENTRY_POINT_GROUP = "policykit.exporters"
 
 
-@runtime_checkable
-class Exporter(Protocol):
-    DESCRIPTION: str
-    """One line for ``policykit export --help``."""
-
-    def render(self, case_set: CaseSet) -> Mapping[str, str]:
-        """The files to write: relative POSIX path -> text. Same cases, same bytes."""
-        ...
-
-    def run_command(self, case_set: CaseSet, out_dir: str) -> str | None:
-        """The shell command that runs the export in its tool (None: there is no tool),
-        for messages and docs."""
-        ...
-
-
-class ExportError(UserError, ValueError):
-    """An exporter that does not exist, cannot be loaded, or returned unsafe paths."""
-
-    code = PK501
-
-
 def builtin_exporters() -> dict[str, Exporter]:
-    from policykit.export import inspect_task, jsonl, lm_eval, openai_evals, promptfoo
-
     builtins: dict[str, Exporter] = {
         "jsonl": jsonl,
         "inspect": inspect_task,
         "lm-eval": lm_eval,
         "promptfoo": promptfoo,
         "openai-evals": openai_evals,
+        "openai-evals-api": openai_evals_api,
     }
     return builtins
 
