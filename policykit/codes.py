@@ -357,6 +357,19 @@ dimensions:
 """,
     "Make the values agree as the message explains.",
 )
+PK214 = _c(
+    "PK214",
+    "Accepted finding matches nothing",
+    W,
+    """
+accept:
+  - code: PK410
+    rule: usr-thorough-explanations   # no PK410 about this rule any more
+    reason: The patient's wish is kept on record.
+""",
+    "Remove the acceptance, or fix its code, rule or when so it names the finding; "
+    "errors cannot be accepted.",
+)
 PK301 = _c(
     "PK301",
     "Cycle in refines relations",
@@ -620,7 +633,7 @@ PK511 = _c(
     "Optional package missing",
     E,
     """
-$ pip install policykit && policykit eval spec.json -o out   # without the eval extra
+$ pip install policykit-align && policykit eval spec.json -o out   # without the eval extra
 """,
     "Install what the message names (usually the eval extra).",
 )

@@ -42,11 +42,23 @@ def std_entries() -> list[str]:
 
 
 def display_path(path: Path) -> str:
-    """The path as a user would type it: relative to the working directory if inside."""
+    """The path as a user would type it: a standard-library file as its ``std:`` entry
+    (not the site-packages path it happens to be installed at), any other relative to
+    the working directory if inside."""
+    std = std_root().resolve()
+    if path.is_relative_to(std):
+        return STD_PREFIX + path.relative_to(std).as_posix()
     try:
         return path.relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def source_path(file: str) -> Path:
+    """The file a diagnostic's ``file`` names (see :func:`display_path`)."""
+    if file.startswith(STD_PREFIX):
+        return std_root() / file[len(STD_PREFIX) :]
+    return Path(file)
 
 
 @dataclass(frozen=True, slots=True)
