@@ -117,6 +117,8 @@ class CompileResult:
     dropped: frozenset[str] = frozenset()
     """The rules left out of resolution for violating a permission (``on_violation:
     drop``)."""
+    accepted: tuple[Accepted, ...] = ()
+    """Findings the project accepts, kept out of ``diagnostics``."""
 
 
 def compile_project(
@@ -135,9 +137,9 @@ def compile_project(
     resolution = resolve(graph, result.dropped)
     diagnostics = sort_diagnostics([*result.diagnostics, *resolution.diagnostics])
     if has_errors(resolution.diagnostics):
-        return CompileResult(None, diagnostics, graph, resolution, result.dropped)
+        return CompileResult(None, diagnostics, graph, resolution, result.dropped, result.accepted)
     spec = build_spec(graph, resolution)
-    return CompileResult(spec, diagnostics, graph, resolution, result.dropped)
+    return CompileResult(spec, diagnostics, graph, resolution, result.dropped, result.accepted)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from policykit.cli.init import init
 from policykit.cli.judge_check import judge_check_command
 from policykit.cli.query import query
 from policykit.cli.schema import schema
+from policykit.cli.test import test_command
 from policykit.cli.validate import validate
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ for _command in (
     init,
     codes,
     compile_command,
+    test_command,
     query,
     explain,
     diff,

@@ -423,6 +423,7 @@ def test_init_then_validate(root: Path, capsys: pytest.CaptureFixture[str]) -> N
         "created new/.policykit/schemas/project.schema.json",
         "created new/.policykit/schemas/catalog.schema.json",
         "created new/.policykit/schemas/policy.schema.json",
+        "created new/.policykit/schemas/test.schema.json",
         "next: policykit validate new",
     ]
     code, out, _ = run(capsys, "validate", "new")
@@ -460,6 +461,7 @@ def test_init_leaves_no_temporary_files(root: Path, capsys: pytest.CaptureFixtur
         ".policykit/schemas/catalog.schema.json",
         ".policykit/schemas/policy.schema.json",
         ".policykit/schemas/project.schema.json",
+        ".policykit/schemas/test.schema.json",
         "policies",
         "policies/deployer.yaml",
         "policies/user.yaml",
@@ -488,7 +490,7 @@ def test_schema_of_one_kind(capsys: pytest.CaptureFixture[str]) -> None:
 def test_schema_of_all_kinds(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "schema")
     assert code == 0
-    assert json.loads(out) == {k: json_schema(k) for k in ("project", "catalog", "policy")}
+    assert json.loads(out) == {k: json_schema(k) for k in ("project", "catalog", "policy", "test")}
 
 
 def test_schema_write(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -498,6 +500,7 @@ def test_schema_write(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
         "wrote out/project.schema.json",
         "wrote out/catalog.schema.json",
         "wrote out/policy.schema.json",
+        "wrote out/test.schema.json",
         "wrote out/spec.schema.json",
     ]
     assert json.loads((root / "out/catalog.schema.json").read_text()) == json_schema("catalog")
