@@ -184,7 +184,8 @@ PK113 = _c(
     "Unknown standard library entry",
     E,
     "catalogs: [std:nope.yaml]",
-    "Run `policykit std` to list the standard library, or fix the name.",
+    "Name one of the entries the hint lists (`policykit catalog` lists the standard "
+    "library's files and vocabulary), or fix the name.",
 )
 PK114 = _c(
     "PK114",

@@ -17,6 +17,7 @@ import click
 
 from policykit import __version__
 from policykit.cli.cases import cases_command
+from policykit.cli.catalog import catalog_command
 from policykit.cli.codes import codes
 from policykit.cli.common import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, Run, console
 from policykit.cli.compile import compile_command
@@ -51,6 +52,7 @@ for _command in (
     codes,
     compile_command,
     test_command,
+    catalog_command,
     query,
     explain,
     diff,

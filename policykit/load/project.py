@@ -19,7 +19,7 @@ from policykit.codes import PK100, PK111, PK112, PK113, PK208, Code, diag
 from policykit.diagnostics import Diagnostic, PolicykitError, Related
 from policykit.load.parallel import read_all
 from policykit.load.reader import Document, Limits, YMap, YSeq, read_file, unpack
-from policykit.util.text import suggest
+from policykit.util.text import suggest_or_list
 
 PROJECT_FILE = "policykit.yaml"
 STD_PREFIX = "std:"
@@ -142,7 +142,7 @@ class _Reader:
                     PK113,
                     f"{ref!r} is not in the standard library",
                     site,
-                    hint=suggest(ref, std_entries()),
+                    hint=suggest_or_list(ref, std_entries()),
                 )
                 return None
             return target

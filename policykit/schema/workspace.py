@@ -35,7 +35,7 @@ from policykit.schema.models import (
     Rule,
     Stakeholder,
 )
-from policykit.util.text import suggest
+from policykit.util.text import suggest, suggest_or_list
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -195,7 +195,7 @@ class _Checker:
             document,
             path,
             key=key,
-            hint=suggest(name, choices),
+            hint=suggest_or_list(name, choices, "policykit catalog lists them"),
         )
         return False
 
