@@ -52,7 +52,10 @@ def test_schema_lines_resolve_where_a_wheel_installs_the_library(tmp_path: Path)
 
 def test_only_the_schema_line_changes() -> None:
     hook = _hook()
-    text = "# yaml-language-server: $schema=../../policykit/schemas/x.json\nkey: ../../policykit/schemas/\n"
+    text = (
+        "# yaml-language-server: $schema=../../policykit/schemas/x.json\n"
+        "key: ../../policykit/schemas/\n"
+    )
     assert hook.relocate_modeline(text, 2) == (
         "# yaml-language-server: $schema=../../schemas/x.json\nkey: ../../policykit/schemas/\n"
     )
