@@ -141,8 +141,7 @@ def _render_block(console: Console, diagnostics: Sequence[Diagnostic]) -> None:
         text = _source_line(d.file, d.line) if d.line else None
         if text is not None:
             gutter = " " * len(str(d.line))
-            match = _TOKEN.match(text, max(d.column - 1, 0))
-            width = max(len(match.group(0)) if match else 1, 1)
+            width = _caret_width(text, max(d.column - 1, 0))
             caret = " " * max(d.column - 1, 0) + "^" * width
             lines += [
                 f"  [blue]{gutter} |[/]",
@@ -159,6 +158,35 @@ def _render_block(console: Console, diagnostics: Sequence[Diagnostic]) -> None:
             lines.append(f"  [blue]=[/] help: {escape(d.hint)}")
         lines.append("")
         console.print("\n".join(lines))
+
+
+_CLOSE = {"{": "}", "[": "]"}
+
+
+def _caret_width(text: str, start: int) -> int:
+    """How many characters the caret under ``text[start:]`` covers: one token, or a
+    whole flow mapping or sequence (``{rank: 2}``) as far as it goes on the line."""
+    if start < len(text) and text[start] in _CLOSE:
+        depth, quote, i = 0, "", start
+        while i < len(text):
+            c = text[i]
+            if quote:
+                if c == quote:
+                    quote = ""
+            elif c in "'\"":
+                quote = c
+            elif c in "{[":
+                depth += 1
+            elif c in "}]":
+                depth -= 1
+                if depth == 0:
+                    return i - start + 1
+            elif c == "#" and text[i - 1] in " \t":
+                break
+            i += 1
+        return max(len(text[start:i].rstrip()), 1)
+    match = _TOKEN.match(text, start)
+    return max(len(match.group(0)) if match else 1, 1)
 
 
 def _loc(file: str, line: int, column: int) -> str:

@@ -101,6 +101,23 @@ def validate_model(
     """``document`` as a ``model``, or the diagnostics that say why not."""
     kind = document.data.get("kind")
     expected = model.__name__
+    api = document.data.get("apiVersion")
+    if isinstance(api, str) and api.startswith("policykit.") and api != "policykit/v1":
+        # an artifact policykit wrote (policykit.spec/v1, ...), not a file people write
+        line, col = locate(document, ("apiVersion",))
+        return None, [
+            diag(
+                PK210,
+                f"this file is a {api} artifact that policykit wrote, not a {expected}",
+                document.file,
+                line,
+                col,
+                path="apiVersion",
+                hint="give the project it was compiled from (its policykit.yaml or folder)"
+                if expected == "Project"
+                else "",
+            )
+        ]
     if isinstance(kind, str) and kind != expected and kind in ("Project", "Catalog", "Policy"):
         line, col = locate(document, ("kind",))
         return None, [

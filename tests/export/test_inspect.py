@@ -126,3 +126,13 @@ def test_only_an_exact_outcome_id_from_the_grader_counts(
         score = sample.scores["outcome"]
         allowed = score.answer == "comply" and sample.id not in minors
         assert score.value == (1.0 if allowed else 0.0)
+
+
+def test_the_task_docstring_gives_the_command_that_runs_it() -> None:
+    from policykit.export import inspect_task
+    from policykit.export._runtime import runtime_file
+
+    doc = runtime_file("inspect_task.py").split('"""')[1]
+    command = inspect_task.run_command(None, "out")  # type: ignore[arg-type]
+    assert command is not None and "task.py@policykit" in command
+    assert "inspect eval task.py@policykit" in " ".join(doc.split())
