@@ -98,10 +98,17 @@ def apply_acceptances(
     """Per entry: it accepted some finding."""
     kept: list[Diagnostic] = []
     accepted: list[Accepted] = []
+    # entries by (code, rule): each finding looks only at the entries naming it, so
+    # the work grows with findings plus entries, not with their product
+    by_key: dict[tuple[str, str], list[int]] = {}
+    for i, entry in enumerate(entries):
+        by_key.setdefault((entry.code, entry.rule), []).append(i)
     for d in found:
         rules = index.rules_of(d)
         taken = None
-        for i, entry in enumerate(entries):
+        candidates = sorted(i for r in rules for i in by_key.get((d.code, r), ()))
+        for i in candidates:
+            entry = entries[i]
             if matches(d, entry.code, entry.rule, entry.when, rules):
                 met[i] = True
                 if d.severity is not Severity.ERROR and taken is None:
