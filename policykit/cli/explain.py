@@ -65,8 +65,9 @@ def explain(path: Path, behavior: str, contexts: tuple[str, ...], fmt: str) -> i
     if result.errors:
         out.print()
         out.print(
-            f"[bold red]{len(result.errors)} error{'s' * (len(result.errors) != 1)}[/] touch "
-            "this cell; it is resolved without the rules they point at:"
+            f"[bold red]{len(result.errors)} error{'s' * (len(result.errors) != 1)}[/] "
+            f"{'touch' if len(result.errors) != 1 else 'touches'} this cell; it is resolved "
+            "without the rules they point at:"
         )
         out.print()
         render.render_text(out, result.errors)

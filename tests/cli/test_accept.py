@@ -167,5 +167,5 @@ def test_explain_works_on_a_project_with_errors(
     assert doc["intended"] and abs(sum(doc["intended"].values()) - 1) < 1e-9
     assert main(args) == 1
     out = capsys.readouterr().out
-    assert "1 error touch this cell" in out
+    assert "1 error touches this cell" in out
     assert "error[PK401]" in out
