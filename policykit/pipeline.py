@@ -191,10 +191,13 @@ def explain_project(
     errors += [d for d in resolution.diagnostics if d.severity is Severity.ERROR]
     explanation = explain_cell(graph, resolution, behavior, context, excluded)
     cell = dict(explanation.context)
+    # an error touches the cell when it is about a rule whose scope covers the cell;
+    # one about no rule, when it is on the behavior and its witness may be the cell
+    here = {r.rule for r in explanation.rules if r.status != "out of scope"}
     touching = tuple(
         d
         for d in sort_diagnostics(errors)
-        if (d.behavior == behavior or index.rules_of(d) & on_behavior)
-        and all(cell.get(k, v) == v for k, v in d.witness)
+        if (rules := index.rules_of(d)) & here
+        or (not rules and d.behavior == behavior and all(cell.get(k, v) == v for k, v in d.witness))
     )
     return ExplainResult(explanation, touching, frozenset(excluded) & on_behavior)

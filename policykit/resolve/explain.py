@@ -159,7 +159,7 @@ def explain_cell(
     for ref in graph.rules_for(behavior):
         line, _col = ref.position()
         status: Status
-        if ref.id in excluded:
+        if ref.id in excluded and ref.id in applying:
             status, why = "excluded", f"left out: {excluded[ref.id]}"
         elif ref.id in cell.dropped:
             status, why = "dropped", "violates a permission (on_violation: drop)"
