@@ -124,3 +124,38 @@ def test_a_spec_that_is_not_one_is_a_clear_error(
     bad.write_text('{"apiVersion": "v0"}')
     assert main(["diff", str(bad), str(bad)]) == 1
     assert "is not a policykit.spec/v1 spec" in capsys.readouterr().err
+
+
+def test_grants_are_recorded_and_a_narrower_grant_is_a_permission_change(
+    tmp_path: Path,
+) -> None:
+    import shutil
+
+    creative = Path(__file__).resolve().parents[2] / "examples" / "creative_writing"
+    project = tmp_path / "creative"
+    shutil.copytree(creative, project)
+    old = compile_project(project)
+    assert old.spec is not None
+    rules = {r.id: r for r in old.spec.rules}
+    permissions = rules["dep-romance-adult-mature"].permissions
+    assert permissions is not None
+    (grant,) = permissions.grants
+    assert grant.to == ["user"]
+    assert grant.when == {
+        "audience": ["adult"],
+        "domain": ["creative"],
+        "project_rating": ["mature"],
+    }
+    assert grant.within is not None and grant.within["explicit"].max == 0.5
+    deployer = project / "policies" / "deployer.yaml"
+    text = deployer.read_text(encoding="utf-8")
+    deployer.write_text(
+        text.replace("      explicit: {max: 0.5}\n", "      explicit: {max: 0.45}\n")
+    )
+    new = compile_project(project)
+    assert new.spec is not None
+    found = review(old.spec.model_dump(mode="json"), new.spec.model_dump(mode="json"))
+    changed = {r.rule for r in found.rules if r.kind == "permissions"}
+    # every deployer rule on the behavior carries the policy's grant on it
+    assert "dep-romance-adult-mature" in changed
+    assert all(rules[r].behavior == "sexual_content" for r in changed)
