@@ -13,18 +13,23 @@ distributions, bounds and provenance.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from policykit.codes import CODES, PK207, diag
 from policykit.diagnostics import Diagnostic, Severity
 from policykit.load.project import STD_PREFIX, display_path, load_listed
 from policykit.load.reader import Document, Limits, read_file
-from policykit.schema.errors import locate
+from policykit.schema.errors import format_path, locate
 from policykit.schema.testfile import TestCase, TestFile
-from policykit.util.text import suggest
+from policykit.util.text import suggest_or_list
+
+if TYPE_CHECKING:
+    from policykit.spec.artifact import Cell, TargetBehaviorSpec
 
 TOLERANCE = 1e-9
 """Slack for comparing probabilities, which the spec rounds to 12 digits."""
@@ -201,10 +206,7 @@ def _result(
 class _Vocabulary:
     """The spec's behaviors, outcomes, dimensions and rules, for checking references."""
 
-    def __init__(self, spec: object) -> None:
-        from policykit.spec.artifact import TargetBehaviorSpec
-
-        assert isinstance(spec, TargetBehaviorSpec)
+    def __init__(self, spec: TargetBehaviorSpec) -> None:
         self.spec = spec
         self.behaviors = {b.id: b for b in spec.behaviors}
         self.dimensions = {d.id: d for d in spec.dimensions}
@@ -215,8 +217,8 @@ class _Vocabulary:
         out: list[Diagnostic] = []
 
         def unknown(what: str, name: str, choices: Iterable[str], *path: str | int) -> None:
-            line, col = locate(doc, ("tests", i, *path))
-            listed = sorted(choices)
+            loc = ("tests", i, *path)
+            line, col = locate(doc, loc)
             out.append(
                 diag(
                     PK207,
@@ -224,9 +226,8 @@ class _Vocabulary:
                     doc.file,
                     line,
                     col,
-                    path=f"tests[{i}]"
-                    + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path),
-                    hint=suggest(name, listed) or "expected one of: " + ", ".join(listed),
+                    path=format_path(loc),
+                    hint=suggest_or_list(name, choices),
                 )
             )
 
@@ -265,7 +266,7 @@ class _Vocabulary:
 
     def cells(
         self, behavior: str, when: Mapping[str, Sequence[str]]
-    ) -> Iterator[tuple[tuple[tuple[str, str], ...], object]]:
+    ) -> Iterator[tuple[tuple[tuple[str, str], ...], Cell]]:
         """Each cell of ``behavior`` the scope ``when`` reaches, with one concrete
         context of the scope in it."""
         b = self.behaviors[behavior]
@@ -286,7 +287,7 @@ class _Vocabulary:
             if name not in b.dimensions and values
         )
         sizes = [len(b.classes[name]) for name in b.dimensions]
-        for combo in _product(per_dim):
+        for combo in itertools.product(*per_dim):
             offset = 0
             for (c, _), size in zip(combo, sizes, strict=True):
                 offset = offset * size + c
@@ -294,12 +295,6 @@ class _Vocabulary:
                 sorted((*((n, v) for n, (_, v) in zip(b.dimensions, combo, strict=True)), *rest))
             )
             yield context, b.cells[offset]
-
-
-def _product(per_dim: list[list[tuple[int, str]]]) -> Iterator[tuple[tuple[int, str], ...]]:
-    import itertools
-
-    return itertools.product(*per_dim)
 
 
 def _range_failure(what: str, value: float, lo: float, hi: float) -> str | None:
@@ -314,14 +309,11 @@ def _check_expect(
     case: TestCase, vocabulary: _Vocabulary, touched_rules: set[str]
 ) -> Iterator[Failure]:
     """The first failing context of each assertion of ``case.expect``."""
-    from policykit.spec.artifact import Cell
-
     expect = case.expect
     if expect is None or case.behavior is None:
         return
     failed: set[str] = set()  # one failure per assertion: the first context that fails
     for context, cell in vocabulary.cells(case.behavior, case.when):
-        assert isinstance(cell, Cell)
         touched_rules.update(cell.applied)
         for outcome, r in expect.intended.items():
             key = f"intended.{outcome}"
