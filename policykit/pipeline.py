@@ -36,6 +36,9 @@ class ValidateOptions:
     """Run the conflict analysis after the files check clean."""
     tuning: Tuning = field(default_factory=Tuning)
     """Speed tricks the library may use (none by default; the command line uses all)."""
+    tests: bool = False
+    """Check the test files the project lists too (reading, schema, references): what
+    ``validate`` does; compiling leaves them to ``policykit test``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,12 @@ def _validate(path: str | os.PathLike[str], options: ValidateOptions) -> Validat
 
             kept, accepted = apply_acceptances(workspace, found)
             found = list(kept)
+    if workspace is not None and options.tests and workspace.project.tests:
+        from policykit.testing import check_listed
+
+        problems, read = check_listed(path, workspace, options.limits)
+        found.extend(problems)
+        files_read += read
     return ValidationResult(workspace, sort_diagnostics(found), files_read, dropped, accepted)
 
 

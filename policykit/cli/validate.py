@@ -45,7 +45,7 @@ def validate(
     # The collector stays paused while the report is written too: nothing here makes
     # cycles, and a collection would walk every object the validation kept.
     with bulk():
-        options = ValidateOptions(tuning=FAST)
+        options = ValidateOptions(tuning=FAST, tests=True)
         results = [validate_project(path, options) for path in paths]
         if len(results) == 1:  # already sorted and unique
             diagnostics = results[0].diagnostics

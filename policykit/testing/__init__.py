@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +29,7 @@ from policykit.schema.testfile import TestCase, TestFile
 from policykit.util.text import suggest_or_list
 
 if TYPE_CHECKING:
+    from policykit.schema.workspace import Workspace
     from policykit.spec.artifact import Cell, TargetBehaviorSpec
 
 TOLERANCE = 1e-9
@@ -162,7 +163,7 @@ def run_tests(
     results = []
     for model, doc in suites:
         for i, case in enumerate(model.tests):
-            bad = vocabulary.check(case, doc, i)
+            bad = check_references(case, doc, i, vocabulary.names)
             if bad:
                 problems.extend(bad)
                 continue
@@ -203,66 +204,104 @@ def _result(
     return TestResult(case.name, doc.file, line, col, failures, model.metadata.name)
 
 
+@dataclass(frozen=True, slots=True)
+class Names:
+    """What a test may name: behaviors with their outcomes, dimensions with their
+    values, rules. From a compiled spec, or from a validated workspace."""
+
+    behaviors: Mapping[str, Collection[str]]
+    dimensions: Mapping[str, Collection[str]]
+    rules: Collection[str]
+
+
+def check_references(case: TestCase, doc: Document, i: int, names: Names) -> list[Diagnostic]:
+    """PK207 for every name test ``i`` of ``doc`` uses that the project does not have."""
+    out: list[Diagnostic] = []
+
+    def unknown(what: str, name: str, choices: Iterable[str], *path: str | int) -> None:
+        loc = ("tests", i, *path)
+        line, col = locate(doc, loc)
+        out.append(
+            diag(
+                PK207,
+                f"unknown {what} {name!r}",
+                doc.file,
+                line,
+                col,
+                path=format_path(loc),
+                hint=suggest_or_list(name, choices),
+            )
+        )
+
+    outcomes = None
+    if case.behavior is not None:
+        outcomes = names.behaviors.get(case.behavior)
+        if outcomes is None:
+            unknown("behavior", case.behavior, names.behaviors, "behavior")
+    for dim, values in case.when.items():
+        if dim not in names.dimensions:
+            unknown("dimension", dim, names.dimensions, "when", dim)
+            continue
+        for v in values:
+            if v not in names.dimensions[dim]:
+                unknown(f"value of {dim}", v, names.dimensions[dim], "when", dim)
+    expect = case.expect
+    if expect is not None and outcomes is not None:
+        for key in ("intended", "bounds"):
+            for outcome in getattr(expect, key):
+                if outcome not in outcomes:
+                    unknown("outcome", outcome, outcomes, "expect", key, outcome)
+    if expect is not None:
+        for key in ("applies", "wins", "overridden"):
+            for j, rule in enumerate(getattr(expect, key)):
+                if rule not in names.rules:
+                    unknown("rule", rule, names.rules, "expect", key, j)
+    for j, d in enumerate(case.expect_diagnostics):
+        if d.code not in CODES:
+            unknown("code", d.code, CODES, "expect_diagnostics", j, "code")
+        if d.rule is not None and d.rule not in names.rules:
+            unknown("rule", d.rule, names.rules, "expect_diagnostics", j, "rule")
+        for dim in d.when:
+            if dim not in names.dimensions:
+                unknown("dimension", dim, names.dimensions, "expect_diagnostics", j, "when")
+    return out
+
+
+def check_listed(
+    project: str | os.PathLike[str], workspace: Workspace, limits: Limits | None = None
+) -> tuple[tuple[Diagnostic, ...], int]:
+    """The problems of the test files a validated project lists (reading, schema and
+    references), and how many files were read: what ``validate`` checks of them."""
+    listed, problems = load_listed(project, "tests", limits)
+    found = list(problems)
+    names = Names(
+        {b.id: tuple(b.outcomes) for b in workspace.behaviors.values()},
+        {d.id: d.values for d in workspace.dimensions.values()},
+        frozenset(rule.id for _, _, rule in workspace.rules()),
+    )
+    for _, doc in listed:
+        model, bad = _validate(doc)
+        found.extend(bad)
+        if model is not None:
+            for i, case in enumerate(model.tests):
+                found.extend(check_references(case, doc, i, names))
+    return tuple(found), len(listed)
+
+
 class _Vocabulary:
-    """The spec's behaviors, outcomes, dimensions and rules, for checking references."""
+    """The spec's behaviors, dimensions and rules: the names tests may use, and the
+    cells their scopes reach."""
 
     def __init__(self, spec: TargetBehaviorSpec) -> None:
         self.spec = spec
         self.behaviors = {b.id: b for b in spec.behaviors}
         self.dimensions = {d.id: d for d in spec.dimensions}
         self.rules = {r.id: r for r in spec.rules}
-
-    def check(self, case: TestCase, doc: Document, i: int) -> list[Diagnostic]:
-        """PK207 for every name the test uses that the project does not have."""
-        out: list[Diagnostic] = []
-
-        def unknown(what: str, name: str, choices: Iterable[str], *path: str | int) -> None:
-            loc = ("tests", i, *path)
-            line, col = locate(doc, loc)
-            out.append(
-                diag(
-                    PK207,
-                    f"unknown {what} {name!r}",
-                    doc.file,
-                    line,
-                    col,
-                    path=format_path(loc),
-                    hint=suggest_or_list(name, choices),
-                )
-            )
-
-        behavior = None
-        if case.behavior is not None:
-            behavior = self.behaviors.get(case.behavior)
-            if behavior is None:
-                unknown("behavior", case.behavior, self.behaviors, "behavior")
-        for dim, values in case.when.items():
-            if dim not in self.dimensions:
-                unknown("dimension", dim, self.dimensions, "when", dim)
-                continue
-            for v in values:
-                if v not in self.dimensions[dim].values:
-                    unknown(f"value of {dim}", v, self.dimensions[dim].values, "when", dim)
-        expect = case.expect
-        if expect is not None and behavior is not None:
-            for key in ("intended", "bounds"):
-                for outcome in getattr(expect, key):
-                    if outcome not in behavior.outcomes:
-                        unknown("outcome", outcome, behavior.outcomes, "expect", key, outcome)
-        if expect is not None:
-            for key in ("applies", "wins", "overridden"):
-                for j, rule in enumerate(getattr(expect, key)):
-                    if rule not in self.rules:
-                        unknown("rule", rule, self.rules, "expect", key, j)
-        for j, d in enumerate(case.expect_diagnostics):
-            if d.code not in CODES:
-                unknown("code", d.code, CODES, "expect_diagnostics", j, "code")
-            if d.rule is not None and d.rule not in self.rules:
-                unknown("rule", d.rule, self.rules, "expect_diagnostics", j, "rule")
-            for dim in d.when:
-                if dim not in self.dimensions:
-                    unknown("dimension", dim, self.dimensions, "expect_diagnostics", j, "when")
-        return out
+        self.names = Names(
+            {b.id: tuple(b.outcomes) for b in spec.behaviors},
+            {d.id: d.values for d in spec.dimensions},
+            frozenset(self.rules),
+        )
 
     def cells(
         self, behavior: str, when: Mapping[str, Sequence[str]]

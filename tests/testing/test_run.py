@@ -206,3 +206,22 @@ def test_the_bundled_examples_ship_passing_tests(
     root = Path(__file__).resolve().parents[2] / "examples" / example
     run = run_tests(root)
     assert len(run.results) >= 5 and run.ok, [r.failures for r in run.results]
+
+
+def test_validate_checks_the_listed_test_files_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _project(tmp_path, TESTS.replace("applies: [no-swearing-for-minors]", "applies: [nope]"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "--format", "short", "."]) == 1
+    out = capsys.readouterr().out
+    assert "mini.test.yaml:11:17: error[PK207] unknown rule 'nope'" in out
+    assert out.endswith("failed: 1 error, 0 warnings, 0 infos in 4 files\n")
+    # compiling leaves the test files to policykit test
+    assert main(["compile", ".", "-o", "spec.json"]) == 0
+    capsys.readouterr()
+    (tmp_path / "policykit.yaml").write_text(PROJECT + "tests: [missing.test.yaml]\n")
+    assert main(["validate", "--format", "short", "."]) == 1
+    assert (
+        "error[PK100] included file 'missing.test.yaml' does not exist" in capsys.readouterr().out
+    )
