@@ -45,6 +45,7 @@ demo: $(EVAL_STAMP)
 	$(BIN)/policykit validate examples/health_assistant
 	$(BIN)/policykit validate examples/creative_writing
 	$(BIN)/policykit compile examples/health_assistant -o build/health_assistant.spec.json
+	$(BIN)/policykit test examples/health_assistant
 	$(BIN)/policykit query build/health_assistant.spec.json --behavior dosage_information \
 		--context role=clinician
 	$(BIN)/policykit explain examples/health_assistant --behavior dosage_information \

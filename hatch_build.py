@@ -6,30 +6,80 @@ a C compiler and libyaml's headers are found (Debian: ``apt-get install gcc
 libyaml-dev``; this project's machines have both) and skipped with a warning elsewhere,
 or when POLICYKIT_PURE_PYTHON is set. An editable install (``pip install -e .``)
 builds it next to its source; a wheel carries it and is tagged for the platform.
+
+A wheel also carries the standard library (``policies/``) inside the package, at
+``policykit/policies/``: one folder deeper than in the repository, so the files'
+``# yaml-language-server: $schema=`` lines are rewritten to reach the schemas from there.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+try:
+    from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+except ImportError:  # imported for its helpers (the tests), not by hatchling
+    BuildHookInterface = object
 
 MODULE = "policykit.load._fastyaml"
 SOURCE = "policykit/load/_fastyaml.c"
+STD_SOURCE = "policies"
+STD_TARGET = "policykit/policies"
+_MODELINE = re.compile(r"^(# yaml-language-server: \$schema=)((?:\.\./)+)policykit/schemas/", re.M)
 
 
-class CReaderHook(BuildHookInterface):  # type: ignore[type-arg]
+def relocate_modeline(text: str, depth: int) -> str:
+    """``text`` of a standard-library file ``depth`` folders and a name below
+    ``policies/`` (``core/catalog.yaml``: 2), with its schema line made to reach
+    ``policykit/schemas/`` from ``policykit/policies/``, where a wheel installs it.
+
+    In the repository ``../`` * depth leads to the repository root, and the schemas are
+    in ``policykit/schemas/``; installed, the same ``../`` * depth leads into
+    ``policykit/`` itself.
+    """
+
+    def move(m: re.Match[str]) -> str:
+        if m.group(2) != "../" * depth:
+            return m.group(0)  # not the repository's layout: leave it as written
+        return m.group(1) + "../" * depth + "schemas/"
+
+    return _MODELINE.sub(move, text)
+
+
+def installed_std(root: Path, work: Path) -> Path:
+    """A copy of the standard library under ``work``, as a wheel installs it."""
+    source = root / STD_SOURCE
+    out = work / "policies"
+    for src in sorted(source.rglob("*")):
+        if not src.is_file():
+            continue
+        rel = src.relative_to(source)
+        dst = out / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.suffix == ".yaml":
+            text = src.read_text(encoding="utf-8")
+            dst.write_text(relocate_modeline(text, len(rel.parts)), encoding="utf-8")
+        else:
+            shutil.copy2(src, dst)
+    return out
+
+
+class CReaderHook(BuildHookInterface):  # type: ignore[misc,valid-type]
     PLUGIN_NAME = "custom"
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        editable = version == "editable"
+        self._work = Path(tempfile.mkdtemp(prefix="policykit-build-"))
+        if not editable:  # an editable install reads policies/ where it is
+            std = installed_std(Path(self.root), self._work)
+            build_data["force_include"][str(std)] = STD_TARGET
         if os.environ.get("POLICYKIT_PURE_PYTHON"):
             return
-        editable = version == "editable"
-        self._work = Path(tempfile.mkdtemp(prefix="policykit-c-reader-"))
         try:
             built = _compile(Path(self.root), self._work, inplace=editable)
         except Exception as exc:  # no compiler, no libyaml headers: the Python reader

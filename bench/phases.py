@@ -54,7 +54,8 @@ def main() -> None:
             marks.append((time.perf_counter(), time.process_time()))
             found = analyze(graph, policykit.util.tuning.FAST).diagnostics
             marks.append((time.perf_counter(), time.process_time()))
-            size = sum(map(len, render.iter_json(sort_diagnostics(found))))
+            files = 1 + len(sources.catalogs) + len(sources.policies)
+            size = sum(map(len, render.iter_json(sort_diagnostics(found), files)))
             marks.append((time.perf_counter(), time.process_time()))
         steps = zip(("load", "bind", "graph", "analyze", "render"), marks, marks[1:], strict=False)
         print(

@@ -184,7 +184,8 @@ PK113 = _c(
     "Unknown standard library entry",
     E,
     "catalogs: [std:nope.yaml]",
-    "Run `policykit std` to list the standard library, or fix the name.",
+    "Name one of the entries the hint lists (`policykit catalog` lists the standard "
+    "library's files and vocabulary), or fix the name.",
 )
 PK114 = _c(
     "PK114",
@@ -615,6 +616,19 @@ PK413 = _c(
 """,
     "Nothing is wrong if both stakeholders mean it; remove one copy if they are the same author's.",
 )
+PK415 = _c(
+    "PK415",
+    "Accepted finding matches nothing",
+    W,
+    """
+accept:
+  - code: PK410
+    rule: usr-thorough-explanations   # no PK410 about this rule any more
+    reason: The patient's wish is kept on record.
+""",
+    "Remove the acceptance, or fix its code, rule or when so it names the finding; "
+    "errors cannot be accepted.",
+)
 PK420 = _c(
     "PK420",
     "Hard rules of the same rank cannot all hold in a cell",
@@ -674,7 +688,7 @@ PK521 = _c(
     "Optional package missing",
     E,
     """
-$ pip install policykit && policykit eval spec.json -o out   # without the eval extra
+$ pip install policykit-align && policykit eval spec.json -o out   # without the eval extra
 """,
     "Install what the message names (usually the eval extra).",
 )

@@ -6,19 +6,23 @@ imports resolution only when it runs, so validating never pays for it."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from policykit.codes import PK114, diag
-from policykit.diagnostics import Diagnostic, has_errors, sort_diagnostics
+from policykit.diagnostics import Diagnostic, Severity, has_errors, sort_diagnostics
 from policykit.load.project import find_project_file, load_sources
 from policykit.load.reader import FAST_YAML, Limits
 from policykit.schema.workspace import Workspace, bind
+from policykit.util.text import suggest
 from policykit.util.tuning import Tuning, bulk
 
 if TYPE_CHECKING:
+    from policykit.analyze.accept import Accepted
     from policykit.graph.objective import ObjectiveGraph
+    from policykit.resolve.explain import Explanation
     from policykit.resolve.resolver import Resolution
     from policykit.spec.artifact import TargetBehaviorSpec
 
@@ -32,6 +36,9 @@ class ValidateOptions:
     """Run the conflict analysis after the files check clean."""
     tuning: Tuning = field(default_factory=Tuning)
     """Speed tricks the library may use (none by default; the command line uses all)."""
+    tests: bool = False
+    """Check the test files the project lists too (reading, schema, references): what
+    ``validate`` does; compiling leaves them to ``policykit test``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +52,8 @@ class ValidationResult:
     dropped: frozenset[str] = frozenset()
     """The rules the analysis dropped for violating a permission (``on_violation:
     drop``): resolution leaves them out."""
+    accepted: tuple[Accepted, ...] = ()
+    """Findings the project accepts (``accept``), kept out of ``diagnostics``."""
 
 
 def validate_project(
@@ -71,6 +80,7 @@ def _validate(path: str | os.PathLike[str], options: ValidateOptions) -> Validat
     workspace = None
     files_read = 0
     dropped: frozenset[str] = frozenset()
+    accepted: tuple[Accepted, ...] = ()
     if sources is not None:
         files_read = 1 + len(sources.catalogs) + len(sources.policies)
         workspace, diags = bind(sources)
@@ -84,7 +94,18 @@ def _validate(path: str | os.PathLike[str], options: ValidateOptions) -> Validat
         analysis = analyze(ObjectiveGraph(workspace), options.tuning)
         found.extend(analysis.diagnostics)
         dropped = analysis.dropped
-    return ValidationResult(workspace, sort_diagnostics(found), files_read, dropped)
+        if workspace.project.accept:
+            from policykit.analyze.accept import apply_acceptances
+
+            kept, accepted = apply_acceptances(workspace, found)
+            found = list(kept)
+    if workspace is not None and options.tests and workspace.project.tests:
+        from policykit.testing import check_listed
+
+        problems, read = check_listed(path, workspace, options.limits)
+        found.extend(problems)
+        files_read += read
+    return ValidationResult(workspace, sort_diagnostics(found), files_read, dropped, accepted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +126,8 @@ class CompileResult:
     dropped: frozenset[str] = frozenset()
     """The rules left out of resolution for violating a permission (``on_violation:
     drop``)."""
+    accepted: tuple[Accepted, ...] = ()
+    """Findings the project accepts, kept out of ``diagnostics``."""
 
 
 def compile_project(
@@ -123,6 +146,67 @@ def compile_project(
     resolution = resolve(graph, result.dropped)
     diagnostics = sort_diagnostics([*result.diagnostics, *resolution.diagnostics])
     if has_errors(resolution.diagnostics):
-        return CompileResult(None, diagnostics, graph, resolution, result.dropped)
+        return CompileResult(None, diagnostics, graph, resolution, result.dropped, result.accepted)
     spec = build_spec(graph, resolution)
-    return CompileResult(spec, diagnostics, graph, resolution, result.dropped)
+    return CompileResult(spec, diagnostics, graph, resolution, result.dropped, result.accepted)
+
+
+@dataclass(frozen=True, slots=True)
+class ExplainResult:
+    """One cell explained as far as the project lets it be resolved."""
+
+    explanation: Explanation | None
+    """None when the files themselves have errors, so no rule can be resolved."""
+    errors: tuple[Diagnostic, ...]
+    """The errors that touch the cell: on the behavior, in a context that may be the
+    cell's, or on the files when nothing could be resolved."""
+    excluded: frozenset[str] = frozenset()
+    """Rules in error, left out so that the rest of the cell could be resolved."""
+
+
+def explain_project(
+    path: str | os.PathLike[str],
+    behavior: str,
+    context: Mapping[str, str],
+    options: CompileOptions | None = None,
+) -> ExplainResult:
+    """Why ``behavior`` resolves as it does in ``context``, for a project with errors
+    too: rules that an error points at are left out (and named), the rest resolved."""
+    from policykit.analyze.accept import RuleIndex
+    from policykit.graph.objective import ObjectiveGraph
+    from policykit.resolve.explain import ExplainError, explain_cell
+    from policykit.resolve.resolver import resolve
+
+    options = options or CompileOptions()
+    result = validate_project(path, ValidateOptions(limits=options.limits, tuning=options.tuning))
+    errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
+    if result.workspace is None:
+        return ExplainResult(None, tuple(errors))
+    if behavior not in result.workspace.behaviors:
+        raise ExplainError(
+            f"unknown behavior {behavior!r}"
+            + (f"; {hint}" if (hint := suggest(behavior, result.workspace.behaviors)) else ""),
+            "behavior",
+        )
+    index = RuleIndex(result.workspace)
+    graph = ObjectiveGraph(result.workspace)
+    on_behavior = {r.id for r in graph.rules_for(behavior)}
+    excluded: dict[str, str] = {}
+    for d in errors:
+        rule = index.rule_at(d)
+        if rule is not None:
+            excluded.setdefault(rule, f"{d.code}: {d.message}")
+    resolution = resolve(graph, result.dropped | frozenset(excluded))
+    errors += [d for d in resolution.diagnostics if d.severity is Severity.ERROR]
+    explanation = explain_cell(graph, resolution, behavior, context, excluded)
+    cell = dict(explanation.context)
+    # an error touches the cell when it is about a rule whose scope covers the cell;
+    # one about no rule, when it is on the behavior and its witness may be the cell
+    here = {r.rule for r in explanation.rules if r.status != "out of scope"}
+    touching = tuple(
+        d
+        for d in sort_diagnostics(errors)
+        if (rules := index.rules_of(d)) & here
+        or (not rules and d.behavior == behavior and all(cell.get(k, v) == v for k, v in d.witness))
+    )
+    return ExplainResult(explanation, touching, frozenset(excluded) & on_behavior)

@@ -36,6 +36,8 @@ EXPECTED = {
 
 
 def _short(file: str, line: int, example: Path) -> str:
+    if file.startswith("std:"):
+        return f"{file}:{line}"
     path = Path(file).resolve()
     if path.is_relative_to(std_root().resolve()):
         return f"std:{path.relative_to(std_root().resolve()).as_posix()}:{line}"
@@ -60,7 +62,17 @@ def test_example_findings_are_exactly_the_documented_ones(name: str) -> None:
     result = validate_project(example)
     assert not [d for d in result.diagnostics if d.severity is Severity.ERROR]
     assert result.workspace is not None
-    assert _found(example, result.diagnostics) == EXPECTED[name]
+    every = (*result.diagnostics, *(a.diagnostic for a in result.accepted))
+    assert _found(example, every) == EXPECTED[name]
+    # every deliberate warning is accepted with a reason, so --strict gates the project
+    assert not [d for d in result.diagnostics if d.severity is Severity.WARNING]
+    assert all(a.reason.strip() for a in result.accepted)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_strict_passes_on_the_examples(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--strict", str(EXAMPLES / name)]) == 0
+    assert "accepted[PK4" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

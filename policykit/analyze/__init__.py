@@ -124,7 +124,7 @@ def _message(
     elif f.code == PK402:
         text = f"{r.label()} ({rd}) is overridden by higher-ranked {s.label()} ({sd})"
         hint = (
-            f"narrow {r.id!r}'s when to leave out {graph.space.describe(s.masks)}, or ask "
+            f"narrow the when of {r.id!r} to leave out {graph.space.describe(s.masks)}, or ask "
             f"{s.stakeholder} to add adjustable_by: [{r.stakeholder}] to {s.id!r}"
         )
     elif f.code == PK403:

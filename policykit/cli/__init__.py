@@ -19,6 +19,7 @@ import click
 
 from policykit import __version__
 from policykit.cli.cases import cases_command
+from policykit.cli.catalog import catalog_command
 from policykit.cli.codes import codes
 from policykit.cli.common import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, Run, console
 from policykit.cli.compile import compile_command
@@ -31,6 +32,7 @@ from policykit.cli.init import init
 from policykit.cli.judge_check import judge_check_command
 from policykit.cli.query import query
 from policykit.cli.schema import schema
+from policykit.cli.test import test_command
 from policykit.cli.validate import validate
 
 if TYPE_CHECKING:
@@ -51,6 +53,8 @@ for _command in (
     init,
     codes,
     compile_command,
+    test_command,
+    catalog_command,
     query,
     explain,
     diff,

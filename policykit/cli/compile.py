@@ -18,8 +18,16 @@ from policykit.cli.common import EXIT_OK, console, failed_compile
     help="Write the spec here (atomically; an old file is never damaged; only a regular "
     "file is replaced). Default, or -: stdout.",
 )
-def compile_command(path: Path, output: Path | None) -> int:
+@click.option(
+    "--warnings",
+    "show_warnings",
+    is_flag=True,
+    help="Show the warnings too (by default only counted: validate shows them).",
+)
+def compile_command(path: Path, output: Path | None, show_warnings: bool) -> int:
     """Compile a project into its target behavior spec (policykit.spec/v1)."""
+    from rich.markup import escape
+
     from policykit.cli import render
     from policykit.cli.terminal import markup_safe, shown
     from policykit.diagnostics import Severity
@@ -34,8 +42,13 @@ def compile_command(path: Path, output: Path | None) -> int:
     text = dumps(result.spec)
     err = console(err=True)
     notable = [d for d in result.diagnostics if d.severity is not Severity.INFO]
-    if notable:
+    if notable and show_warnings:
         render.render_text(err, notable)
+    elif notable:
+        err.print(
+            f"{len(notable)} warning{'s' * (len(notable) != 1)} "
+            f"(policykit validate {escape(str(path))} shows them; so does compile --warnings)"
+        )
     cells = sum(len(b.cells) for b in result.spec.behaviors)
     if output is None or str(output) == "-":
         write_stdout(text)

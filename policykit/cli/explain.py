@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from policykit.cli.common import CONTEXT, EXIT_OK, FORMAT, console, failed_compile, parse_context
+from policykit.cli.common import (
+    CONTEXT,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    FORMAT,
+    console,
+    failed_compile,
+    parse_context,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -20,6 +28,7 @@ _STATUS_STYLE = {
     "overridden": "yellow",
     "adjusted": "cyan",
     "dropped": "red",
+    "excluded": "red",
     "out of scope": "dim",
 }
 
@@ -30,22 +39,39 @@ _STATUS_STYLE = {
 @CONTEXT
 @FORMAT
 def explain(path: Path, behavior: str, contexts: tuple[str, ...], fmt: str) -> int:
-    """Why the spec intends what it does for one behavior in one context."""
+    """Why the spec intends what it does for one behavior in one context.
+
+    On a project with errors, the cell is resolved without the rules in error, and the
+    errors that touch it are shown; the exit status is then 1.
+    """
     import json
 
-    from policykit.pipeline import CompileOptions, compile_project
-    from policykit.resolve.explain import explain_cell
+    from policykit.cli import render
+    from policykit.pipeline import CompileOptions, explain_project
     from policykit.util.tuning import FAST
 
-    result = compile_project(path, CompileOptions(tuning=FAST))
-    if result.graph is None or result.resolution is None:
-        return failed_compile(result.diagnostics)
-    explanation = explain_cell(result.graph, result.resolution, behavior, parse_context(contexts))
+    result = explain_project(path, behavior, parse_context(contexts), CompileOptions(tuning=FAST))
+    if result.explanation is None:
+        return failed_compile(result.errors)
+    status = EXIT_FINDINGS if result.errors else EXIT_OK
     if fmt == "json":
-        click.echo(json.dumps(explanation.to_json(), indent=2, sort_keys=True))
-    else:
-        render_explanation(console(), explanation)
-    return EXIT_OK
+        data = result.explanation.to_json()
+        if result.errors:  # only then: a clean project's explanation keeps its shape
+            data["errors"] = [d.to_json() for d in result.errors]
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+        return status
+    out = console()
+    render_explanation(out, result.explanation)
+    if result.errors:
+        out.print()
+        out.print(
+            f"[bold red]{len(result.errors)} error{'s' * (len(result.errors) != 1)}[/] "
+            f"{'touch' if len(result.errors) != 1 else 'touches'} this cell; it is resolved "
+            "without the rules they point at:"
+        )
+        out.print()
+        render.render_text(out, result.errors)
+    return status
 
 
 def render_explanation(out: Console, e: Explanation) -> None:

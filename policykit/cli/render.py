@@ -16,10 +16,13 @@ from policykit import __version__
 from policykit.cli.terminal import shown
 from policykit.codes import CODES
 from policykit.diagnostics import Diagnostic, Related, Severity
+from policykit.load.project import STD_PREFIX, source_path
 from policykit.load.reader import split_lines
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from policykit.analyze.accept import Accepted
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold cyan"}
 _WORD = r"[^\s,\]\}#:]+(?::[^\s,\]\}#:]+)*"
@@ -29,7 +32,7 @@ _TOKEN = re.compile(rf"""("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|{_WORD}(?:[ \t]+{_WOR
 @lru_cache(maxsize=64)
 def _lines(file: str) -> tuple[str, ...]:
     try:
-        return tuple(split_lines(Path(file).read_text(encoding="utf-8-sig")))
+        return tuple(split_lines(source_path(file).read_text(encoding="utf-8-sig")))
     except (OSError, UnicodeDecodeError):
         return ()
 
@@ -39,31 +42,71 @@ def _source_line(file: str, line: int) -> str | None:
     return lines[line - 1] if 0 < line <= len(lines) else None
 
 
-def summary(diagnostics: Sequence[Diagnostic]) -> dict[str, Any]:
+def summary(
+    diagnostics: Sequence[Diagnostic], files: int, accepted: Sequence[Accepted] = ()
+) -> dict[str, Any]:
+    """The counts of a report: findings by severity, files read (``files``), accepted
+    findings, and findings by the stakeholders they set against each other."""
     counts = Counter(d.severity for d in diagnostics)
     pairs = Counter(" vs ".join(d.stakeholders) for d in diagnostics if len(d.stakeholders) > 1)
     return {
         "errors": counts[Severity.ERROR],
         "warnings": counts[Severity.WARNING],
         "infos": counts[Severity.INFO],
-        "files": len({d.file for d in diagnostics}),
+        "accepted": len(accepted),
+        "files": files,
         "stakeholder_pairs": dict(sorted(pairs.items())),
     }
 
 
-def summary_line(diagnostics: Sequence[Diagnostic], checked: int) -> str:
-    s = summary(diagnostics)
-    parts = [
-        f"{s['errors']} error{'s' * (s['errors'] != 1)}",
-        f"{s['warnings']} warning{'s' * (s['warnings'] != 1)}",
-        f"{s['infos']} note{'s' * (s['infos'] != 1)}",
-    ]
-    line = f"{', '.join(parts)} in {checked} file{'s' * (checked != 1)}"
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
+def summary_line(
+    diagnostics: Sequence[Diagnostic], checked: int, accepted: Sequence[Accepted] = ()
+) -> str:
+    s = summary(diagnostics, checked, accepted)
+    parts = [_count(s["errors"], "error"), _count(s["warnings"], "warning")]
+    parts.append(_count(s["infos"], "info"))
+    if accepted:
+        parts.append(f"{len(accepted)} accepted")
+    line = f"{', '.join(parts)} in {_count(checked, 'file')}"
     if s["stakeholder_pairs"]:
         line += "; by stakeholders: " + ", ".join(
             f"{k} {v}" for k, v in s["stakeholder_pairs"].items()
         )
     return line
+
+
+def at_least(diagnostics: Sequence[Diagnostic], severity: Severity) -> list[Diagnostic]:
+    """The findings at ``severity`` or above (``--severity``)."""
+    return [d for d in diagnostics if d.severity.rank >= severity.rank]
+
+
+def short_lines(diagnostics: Sequence[Diagnostic], accepted: Sequence[Accepted] = ()) -> str:
+    """One line per finding, ``file:line:col: severity[CODE] message`` (``--format
+    short``); accepted findings as ``accepted[CODE]``, with their reason."""
+    lines = [f"{d.location}: {d.severity.value}[{d.code}] {d.message}" for d in diagnostics]
+    lines += [
+        f"{a.diagnostic.location}: accepted[{a.diagnostic.code}] {a.diagnostic.message} "
+        f"(accepted at {a.location}: {a.reason})"
+        for a in accepted
+    ]
+    return "".join(line + "\n" for line in lines)
+
+
+def render_accepted(console: Console, accepted: Sequence[Accepted]) -> None:
+    """The accepted findings, two lines each: the finding and why it is accepted."""
+    from rich.markup import escape
+
+    for a in accepted:
+        d = a.diagnostic
+        console.print(
+            f"[bold green]accepted[{escape(d.code)}][/]: {escape(shown(d.message))}\n"
+            f"  [blue]-->[/] {escape(shown(d.location))}\n"
+            f"  [blue]=[/] accepted at {escape(shown(a.location))}: {escape(shown(a.reason))}\n"
+        )
 
 
 def render_text(console: Console, diagnostics: Sequence[Diagnostic]) -> None:
@@ -91,9 +134,8 @@ def _render_block(console: Console, diagnostics: Sequence[Diagnostic]) -> None:
 
     # One print per diagnostic: rich's work per print, not per line, is most of the time
     for d in diagnostics:
-        label = "note" if d.severity is Severity.INFO else d.severity.value
         lines = [
-            f"[{_STYLE[d.severity]}]{label}[{escape(d.code)}][/]: "
+            f"[{_STYLE[d.severity]}]{d.severity.value}[{escape(d.code)}][/]: "
             f"[bold]{escape(shown(d.message))}[/]"
         ]
         if d.location:
@@ -102,8 +144,8 @@ def _render_block(console: Console, diagnostics: Sequence[Diagnostic]) -> None:
         if text is not None:
             gutter = " " * len(str(d.line))
             start = max(d.column - 1, 0)
-            match = _TOKEN.match(text, start)
-            width = max(len(shown(match.group(0))) if match else 1, 1)
+            raw = _caret_width(text, start)
+            width = max(len(shown(text[start : start + raw])), 1)
             # the caret stands under the escaped text, which can be wider than the raw
             caret = " " * len(shown(text[:start])) + "^" * width
             lines += [
@@ -122,6 +164,35 @@ def _render_block(console: Console, diagnostics: Sequence[Diagnostic]) -> None:
             lines.append(f"  [blue]=[/] help: {escape(shown(d.hint))}")
         lines.append("")
         console.print("\n".join(lines))
+
+
+_CLOSE = {"{": "}", "[": "]"}
+
+
+def _caret_width(text: str, start: int) -> int:
+    """How many characters the caret under ``text[start:]`` covers: one token, or a
+    whole flow mapping or sequence (``{rank: 2}``) as far as it goes on the line."""
+    if start < len(text) and text[start] in _CLOSE:
+        depth, quote, i = 0, "", start
+        while i < len(text):
+            c = text[i]
+            if quote:
+                if c == quote:
+                    quote = ""
+            elif c in "'\"":
+                quote = c
+            elif c in "{[":
+                depth += 1
+            elif c in "}]":
+                depth -= 1
+                if depth == 0:
+                    return i - start + 1
+            elif c == "#" and text[i - 1] in " \t":
+                break
+            i += 1
+        return max(len(text[start:i].rstrip()), 1)
+    match = _TOKEN.match(text, start)
+    return max(len(match.group(0)) if match else 1, 1)
 
 
 def _loc(file: str, line: int, column: int) -> str:
@@ -222,8 +293,18 @@ def _json_diagnostic(d: Diagnostic) -> str:
     )
 
 
-def iter_json(diagnostics: Sequence[Diagnostic]) -> Iterator[str]:
-    """The text of the report in pieces, a few hundred diagnostics each."""
+def _json_accepted(a: Accepted) -> dict[str, Any]:
+    return {**a.diagnostic.to_json(), "reason": a.reason, "accepted_at": a.location}
+
+
+def iter_json(
+    diagnostics: Sequence[Diagnostic],
+    files: int,
+    accepted: Sequence[Accepted] = (),
+    totals: dict[str, Any] | None = None,
+) -> Iterator[str]:
+    """The text of :func:`render_json` in pieces, a few hundred diagnostics each;
+    ``totals``: the summary, when it counts more than the findings listed."""
     if not diagnostics:
         yield '{\n  "diagnostics": [],'
     else:
@@ -232,7 +313,18 @@ def iter_json(diagnostics: Sequence[Diagnostic]) -> Iterator[str]:
             text = ",\n".join([_json_diagnostic(d) for d in diagnostics[start : start + CHUNK]])
             yield text if start == 0 else ",\n" + text
         yield "\n  ],"
-    yield '\n  "summary": ' + _dump(summary(diagnostics), "\n  ") + "\n}"
+    yield '\n  "accepted": ' + _dump([_json_accepted(a) for a in accepted], "\n  ") + ","
+    if totals is None:
+        totals = summary(diagnostics, files, accepted)
+    yield '\n  "summary": ' + _dump(totals, "\n  ") + "\n}"
+
+
+def render_json(
+    diagnostics: Sequence[Diagnostic], files: int, accepted: Sequence[Accepted] = ()
+) -> str:
+    """``{"diagnostics": [...], "accepted": [...], "summary": {...}}``, indented by two
+    spaces; ``files`` is how many files were read."""
+    return "".join(iter_json(diagnostics, files, accepted))
 
 
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -246,6 +338,8 @@ def _repo_root(start: Path) -> Path:
 
 
 def _uri(file: str, root: Path) -> str:
+    if file.startswith(STD_PREFIX):  # a standard-library file: in no repository
+        return quote(file, safe=":/")
     path = Path(file).resolve()
     try:
         return quote(path.relative_to(root).as_posix())
@@ -262,7 +356,7 @@ def _sarif_location(
         if uris is not None:
             uris[file] = uri
     artifact: dict[str, Any] = {"uri": uri}
-    if not uri.startswith("file:"):  # a base id only makes sense for a relative URI
+    if not uri.startswith(("file:", STD_PREFIX)):  # a base id only fits a relative URI
         artifact["uriBaseId"] = "%SRCROOT%"
     physical: dict[str, Any] = {"artifactLocation": artifact}
     if line:
@@ -270,7 +364,9 @@ def _sarif_location(
     return {"physicalLocation": physical}
 
 
-def _sarif_result(d: Diagnostic, root: Path, uris: dict[str, str]) -> dict[str, Any]:
+def _sarif_result(
+    d: Diagnostic, root: Path, uris: dict[str, str], reasons: dict[Diagnostic, str]
+) -> dict[str, Any]:
     text = d.message + (f" ({d.hint})" if d.hint else "")
     result: dict[str, Any] = {
         "ruleId": d.code,
@@ -287,15 +383,24 @@ def _sarif_result(d: Diagnostic, root: Path, uris: dict[str, str]) -> dict[str, 
             }
             for i, r in enumerate(d.related)
         ]
+    reason = reasons.get(d) if reasons else None
+    if reason is not None:
+        result["suppressions"] = [{"kind": "external", "justification": reason}]
     return result
 
 
 _RESULT_INDENT = "\n        "
 
 
-def iter_sarif(diagnostics: Sequence[Diagnostic]) -> Iterator[str]:
-    """The text of the report in pieces, a few hundred results each."""
+def iter_sarif(
+    diagnostics: Sequence[Diagnostic], accepted: Sequence[Accepted] = ()
+) -> Iterator[str]:
+    """The text of :func:`render_sarif` in pieces, a few hundred results each; accepted
+    findings are results with a suppression that gives the reason."""
     root = _repo_root(Path.cwd().resolve())
+    reasons = {a.diagnostic: a.reason for a in accepted}
+    if accepted:
+        diagnostics = [*diagnostics, *(a.diagnostic for a in accepted)]
     used = sorted({d.code for d in diagnostics})
     rules = [
         {
@@ -312,7 +417,7 @@ def iter_sarif(diagnostics: Sequence[Diagnostic]) -> Iterator[str]:
         "driver": {
             "name": "policykit",
             "version": __version__,
-            "informationUri": "https://pypi.org/project/policykit/",
+            "informationUri": "https://pypi.org/project/policykit-align/",
             "rules": rules,
         }
     }
@@ -331,12 +436,17 @@ def iter_sarif(diagnostics: Sequence[Diagnostic]) -> Iterator[str]:
         for start in range(0, len(diagnostics), CHUNK):
             yield ("[" if start == 0 else ",") + ",".join(
                 [
-                    _RESULT_INDENT + _dump(_sarif_result(d, root, uris), _RESULT_INDENT)
+                    _RESULT_INDENT + _dump(_sarif_result(d, root, uris, reasons), _RESULT_INDENT)
                     for d in diagnostics[start : start + CHUNK]
                 ]
             )
         yield "\n      ]"
     yield "\n    }\n  ]\n}"
+
+
+def render_sarif(diagnostics: Sequence[Diagnostic], accepted: Sequence[Accepted] = ()) -> str:
+    """SARIF 2.1.0, with URIs relative to the repository holding the working directory."""
+    return "".join(iter_sarif(diagnostics, accepted))
 
 
 def _gh_escape(text: str, *, prop: bool = False) -> str:

@@ -12,8 +12,8 @@ from policykit.cli.common import EXIT_OK
 @click.command()
 @click.option(
     "--kind",
-    type=click.Choice(["project", "catalog", "policy"]),
-    help="Print the schema of one file kind (default: all three, keyed by kind).",
+    type=click.Choice(["project", "catalog", "policy", "test"]),
+    help="Print the schema of one file kind (default: all of them, keyed by kind).",
 )
 @click.option(
     "--write",

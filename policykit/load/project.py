@@ -19,7 +19,7 @@ from policykit.codes import PK100, PK111, PK112, PK113, PK116, PK208, Code, diag
 from policykit.diagnostics import Diagnostic, PolicykitError, Related
 from policykit.load.parallel import read_all
 from policykit.load.reader import Document, Limits, YMap, YSeq, read_file, unpack
-from policykit.util.text import suggest
+from policykit.util.text import suggest_or_list
 
 PROJECT_FILE = "policykit.yaml"
 MAX_INCLUDE_DEPTH = 32
@@ -46,11 +46,23 @@ def std_entries() -> list[str]:
 
 
 def display_path(path: Path) -> str:
-    """The path as a user would type it: relative to the working directory if inside."""
+    """The path as a user would type it: a standard-library file as its ``std:`` entry
+    (not the site-packages path it happens to be installed at), any other relative to
+    the working directory if inside."""
+    std = std_root().resolve()
+    if path.is_relative_to(std):
+        return STD_PREFIX + path.relative_to(std).as_posix()
     try:
         return path.relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def source_path(file: str) -> Path:
+    """The file a diagnostic's ``file`` names (see :func:`display_path`)."""
+    if file.startswith(STD_PREFIX):
+        return std_root() / file[len(STD_PREFIX) :]
+    return Path(file)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +102,8 @@ class _Reader:
     root: Path
     limits: Limits
     fork: bool = False
+    roots: tuple[Path, ...] = ()
+    """Further trusted roots the project names (``include_roots``), resolved."""
     """Whether :meth:`prefetch` may fork (see :mod:`policykit.load.parallel`)."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
     seen: dict[Path, Document | None] = field(default_factory=dict)
@@ -145,7 +159,7 @@ class _Reader:
                     PK113,
                     f"{ref!r} is not in the standard library",
                     site,
-                    hint=suggest(ref, std_entries()),
+                    hint=suggest_or_list(ref, std_entries()),
                 )
                 return None
             return target
@@ -161,12 +175,18 @@ class _Reader:
         # A standard library catalog may name its siblings relative to itself.
         std = std_root().resolve()
         inside_std = base.is_relative_to(std) and target.is_relative_to(std)
-        if not target.is_relative_to(self.root) and not inside_std:
+        trusted = target.is_relative_to(self.root) or any(
+            target.is_relative_to(r) for r in self.roots
+        )
+        if not trusted and not inside_std:
             self.report(
                 PK111,
                 f"include {ref!r} points outside the project folder"
-                + ("" if self.root == Path.cwd().resolve() else f" {display_path(self.root)}"),
+                + ("" if self.root == Path.cwd().resolve() else f" {display_path(self.root)}")
+                + (" and its include_roots" if self.roots else ""),
                 site,
+                hint="to share files between projects, name their folder under include_roots "
+                "in the project file",
             )
             return None
         if not target.is_file():
@@ -200,7 +220,7 @@ def _strings(data: YMap, key: str) -> Iterator[tuple[str, int]]:
 def _policy_targets(entries: YSeq, project_path: Path, reader: _Reader) -> Iterator[Path]:
     """The files the project's policy entries name, found as the loop over the entries
     in :func:`load_sources` finds them (its reports are made there, not here)."""
-    quiet = _Reader(reader.root, reader.limits)
+    quiet = _Reader(reader.root, reader.limits, roots=reader.roots)
     for entry in entries:
         if isinstance(entry, YMap) and isinstance(entry.get("path"), str):
             target = quiet.resolve(entry["path"], project_path, IncludeSite("", 0, 0))
@@ -222,6 +242,46 @@ def _include_depth_cap(data: YMap) -> int:
     if type(value) is int and 1 <= value <= MAX_INCLUDE_DEPTH_CEILING:
         return value
     return MAX_INCLUDE_DEPTH
+
+
+def _include_roots(project: Document, project_path: Path, reader: _Reader) -> tuple[Path, ...]:
+    """The folders the project names under ``include_roots``, resolved; a name that is
+    not a folder is reported and left out."""
+    roots = []
+    for ref, pos in _strings(project.data, "include_roots"):
+        target = (project_path.parent / os.path.expanduser(ref)).resolve()
+        if not target.is_dir():
+            reader.report(PK100, f"include root {ref!r} is not a folder", _site(project, pos))
+            continue
+        roots.append(target)
+    return tuple(roots)
+
+
+def load_listed(
+    path: str | os.PathLike[str], key: str, limits: Limits | None = None
+) -> tuple[tuple[tuple[Path, Document], ...], tuple[Diagnostic, ...]]:
+    """The files a project lists under ``key`` (such as ``tests``), read and parsed, with
+    the diagnostics met on the way. They are named and checked as includes are: relative
+    to the project file, inside its folder or its ``include_roots``."""
+    project_path = find_project_file(path).resolve()
+    reader = _Reader(project_path.parent, limits or Limits())
+    project = reader.read(project_path) if project_path.is_file() else None
+    if project is None:
+        if not project_path.is_file():
+            reader.diagnostics.append(
+                diag(PK100, "no such project file", display_path(project_path))
+            )
+        return (), tuple(reader.diagnostics)
+    reader.roots = _include_roots(project, project_path, reader)
+    found = []
+    for ref, pos in _strings(project.data, key):
+        target = reader.resolve(ref, project_path, _site(project, pos))
+        if target is None:
+            continue
+        doc = reader.read(target)
+        if doc is not None:
+            found.append((target, doc))
+    return tuple(found), tuple(reader.diagnostics)
 
 
 def find_project_file(path: str | os.PathLike[str]) -> Path:
@@ -247,6 +307,7 @@ def load_sources(
     project = reader.read(project_path)
     if project is None:
         return None, tuple(reader.diagnostics)
+    reader.roots = _include_roots(project, project_path, reader)
 
     catalogs: list[Source] = []
     loaded: set[Path] = set()

@@ -12,7 +12,7 @@ from policykit.graph.objective import ObjectiveGraph, RuleRef
 from policykit.resolve.resolver import Resolution
 from policykit.util.text import suggest
 
-Status = Literal["applied", "overridden", "adjusted", "dropped", "out of scope"]
+Status = Literal["applied", "overridden", "adjusted", "dropped", "excluded", "out of scope"]
 
 
 class ExplainError(UserError, ValueError):
@@ -125,9 +125,12 @@ def explain_cell(
     resolution: Resolution,
     behavior: str,
     context: Mapping[str, str],
+    excluded: Mapping[str, str] | None = None,
 ) -> Explanation:
     """Why ``behavior`` resolves as it does in ``context`` (missing dimensions take
-    their defaults). Raises ExplainError for an unknown behavior, dimension or value."""
+    their defaults). ``excluded``: rules left out of ``resolution`` for an error, with
+    the error. Raises ExplainError for an unknown behavior, dimension or value."""
+    excluded = excluded or {}
     found = next((b for b in resolution.behaviors if b.behavior == behavior), None)
     if found is None:
         raise ExplainError(
@@ -156,7 +159,9 @@ def explain_cell(
     for ref in graph.rules_for(behavior):
         line, _col = ref.position()
         status: Status
-        if ref.id in cell.dropped:
+        if ref.id in excluded and ref.id in applying:
+            status, why = "excluded", f"left out: {excluded[ref.id]}"
+        elif ref.id in cell.dropped:
             status, why = "dropped", "violates a permission (on_violation: drop)"
         elif ref.id not in applying:
             status, why = "out of scope", f"applies to {graph.space.describe(ref.masks)}"

@@ -179,14 +179,47 @@ def to_diagnostics(
     """One diagnostic per distinct problem in ``exc`` for a ``model`` read from ``document``."""
     out: list[Diagnostic] = []
     seen: set[tuple[Loc, str]] = set()
-    for error in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    # A list whose every item is wrong (`values: [yes, no]`) is also reported as too
+    # short, the items having been left out: the items' own errors say it all.
+    inner = {_clean_loc(e["loc"], document)[:-1] for e in errors if e["type"] != "too_short"}
+    for error in errors:
         loc = _clean_loc(error["loc"], document)
         kind = error["type"]
-        if (loc, kind) in seen:
+        if (loc, kind) in seen or (kind == "too_short" and loc in inner):
             continue
         seen.add((loc, kind))
-        out.append(_one(error, loc, model, document, what))
+        if "[key]" in error["loc"]:
+            out.append(_key_error(error, loc, model, document, what))
+        else:
+            out.append(_one(error, loc, model, document, what))
     return out
+
+
+def _key_error(
+    error: ErrorDetails, loc: Loc, model: type[BaseModel], document: Document, what: str
+) -> Diagnostic:
+    """A mapping key that is not allowed (``stakeholders: {deployr: ...}``): the key is
+    named and marked, not the value under it."""
+    line, col = locate(document, loc, key=True)
+    path = format_path(loc)
+    parent = format_path(loc[:-1]) or what
+    name = loc[-1] if loc else ""
+    expected = error.get("ctx", {}).get("expected", "")
+    choices = re.findall(r"'([^']*)'", expected)
+    if choices:
+        message = f"{str(name)!r} is not allowed as a key of {parent}; expected {expected}"
+    else:
+        message = f"key {str(name)!r} of {parent}: {error['msg']}"
+    return diag(
+        PK203,
+        message,
+        document.file,
+        line,
+        col,
+        path=path,
+        hint=suggest(str(name), choices) if choices else "",
+    )
 
 
 def _one(

@@ -15,11 +15,13 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode
 
 from policykit.schema.models import Catalog, Policy, Project
+from policykit.schema.testfile import TestFile
 
 SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "project": Project,
     "catalog": Catalog,
     "policy": Policy,
+    "test": TestFile,
 }
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 

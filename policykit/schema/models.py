@@ -469,6 +469,17 @@ class Limits(_Model):
     unchecked."""
 
 
+class Acceptance(_Model):
+    code: Annotated[str, StringConstraints(pattern=r"^PK[0-9]{3}$")]
+    """The diagnostic code accepted (a warning or note; errors cannot be accepted)."""
+    rule: Id
+    """The rule the finding is about: the rule it points at, or its other side."""
+    when: Scope = {}
+    """Only findings whose witness context lies in this scope; empty: anywhere."""
+    reason: Annotated[str, StringConstraints(pattern=r"\S", max_length=2000)]
+    """Why the finding is deliberate; required, shown beside it in every report."""
+
+
 class Project(_Model):
     api_version: Literal["policykit/v1"] = Field(alias="apiVersion")
     """Always policykit/v1."""
@@ -493,6 +504,14 @@ class Project(_Model):
     """Settings of the conflict analysis."""
     limits: Limits = Limits()
     """Caps on cost; raise one here when a large project needs it."""
+    accept: tuple[Acceptance, ...] = ()
+    """Deliberate findings, each with the reason it is accepted: they are reported as
+    accepted and do not fail `validate --strict`."""
+    tests: tuple[Annotated[str, StringConstraints(min_length=1, max_length=1024)], ...] = ()
+    """Test files (kind: Test) that `policykit test` runs, relative to the project file."""
+    include_roots: tuple[Annotated[str, StringConstraints(min_length=1, max_length=1024)], ...] = ()
+    """Folders outside the project's own that includes may also name (relative to the
+    project file, e.g. ../shared): trusted roots, given explicitly."""
 
     def settings(self, stakeholder: Stakeholder) -> StakeholderSettings:
         return self.stakeholders.get(stakeholder, DEFAULT_STAKEHOLDERS[stakeholder])

@@ -48,7 +48,7 @@ from policykit.schema.models import (
     Rule,
     Stakeholder,
 )
-from policykit.util.text import suggest
+from policykit.util.text import suggest, suggest_or_list
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -114,6 +114,23 @@ def validate_model(
     """``document`` as a ``model``, or the diagnostics that say why not."""
     kind = document.data.get("kind")
     expected = model.__name__
+    api = document.data.get("apiVersion")
+    if isinstance(api, str) and api.startswith("policykit.") and api != "policykit/v1":
+        # an artifact policykit wrote (policykit.spec/v1, ...), not a file people write
+        line, col = locate(document, ("apiVersion",))
+        return None, [
+            diag(
+                PK210,
+                f"this file is a {api} artifact that policykit wrote, not a {expected}",
+                document.file,
+                line,
+                col,
+                path="apiVersion",
+                hint="give the project it was compiled from (its policykit.yaml or folder)"
+                if expected == "Project"
+                else "",
+            )
+        ]
     if isinstance(kind, str) and kind != expected and kind in ("Project", "Catalog", "Policy"):
         line, col = locate(document, ("kind",))
         return None, [
@@ -213,7 +230,7 @@ class _Checker:
         hint = ""
         if self.suggestions_left > 0:
             self.suggestions_left -= len(choices)
-            hint = suggest(name, choices)
+            hint = suggest_or_list(name, choices, "policykit catalog lists them")
         self.add(PK207, f"unknown {what} {name!r}{context}", document, path, key=key, hint=hint)
         return False
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -20,7 +21,7 @@ from policykit import __version__
 from policykit.spec.version import SPEC_VERSION
 
 if TYPE_CHECKING:
-    from policykit.graph.objective import ObjectiveGraph
+    from policykit.graph.objective import ObjectiveGraph, RuleRef
     from policykit.resolve.resolver import Resolution
 
 # The models here are what every command that reads a spec validates it against; the
@@ -112,6 +113,27 @@ class Dimension(_Out):
     description: str
 
 
+class RuleGrant(_Out):
+    to: list[str]
+    """The lower stakeholders the rule's policy passes the right to adjust on to."""
+    when: dict[str, list[str]]
+    """Where the grant applies; empty means everywhere."""
+    within: dict[str, Bound] | None
+    """Bounds the grantees' adjustments must respect; null: the grantor's own."""
+
+
+class Permissions(_Out):
+    locked: bool
+    """Whether lower stakeholders are kept from changing the rule (as resolved: hard
+    rules are locked unless they name `adjustable_by`)."""
+    adjustable_by: list[str]
+    """The lower stakeholders allowed to change the rule."""
+    within: dict[str, Bound] | None
+    """Bounds an adjustment by `adjustable_by` must respect; null: none."""
+    grants: list[RuleGrant]
+    """The grants the rule's policy makes on the rule's behavior."""
+
+
 class Rule(_Out):
     id: str
     stakeholder: str
@@ -122,6 +144,9 @@ class Rule(_Out):
     when: dict[str, list[str]]
     rationale: str
     examples: list[str]
+    permissions: Permissions | None = None
+    """Who may change the rule, and how far. Absent in specs written before policykit
+    recorded it."""
 
 
 class Stakeholder(_Out):
@@ -158,8 +183,12 @@ def inputs_hash(graph: ObjectiveGraph) -> str:
     ws = graph.workspace
     project = ws.project
     data = {
-        # the caps bound the cost of compiling, not what is intended
-        "project": project.model_dump(mode="json", exclude={"policies", "catalogs", "limits"}),
+        # the caps bound the cost of compiling; accept, tests and include_roots say how
+        # the project is checked and read: none is what it intends, none changes the hash
+        "project": project.model_dump(
+            mode="json",
+            exclude={"policies", "catalogs", "limits", "accept", "tests", "include_roots"},
+        ),
         "dimensions": sorted(
             (d.model_dump(mode="json") for d in ws.dimensions.values()), key=lambda d: d["id"]
         ),
@@ -191,6 +220,34 @@ def inputs_hash(graph: ObjectiveGraph) -> str:
         ),
     }
     return "sha256:" + hashlib.sha256(_canonical(data)).hexdigest()
+
+
+def _bounds(bounds: Mapping[str, Any] | None) -> dict[str, Bound] | None:
+    if bounds is None:
+        return None
+    return {o: Bound(min=round(b.min, 12), max=round(b.max, 12)) for o, b in sorted(bounds.items())}
+
+
+def _permissions(ref: RuleRef) -> Permissions:
+    rule = ref.rule
+    grants = sorted(
+        (
+            RuleGrant(
+                to=sorted(g.to),
+                when={k: list(v) for k, v in sorted(g.when.items())},
+                within=_bounds(g.within),
+            )
+            for g in ref.policy.model.grants
+            if g.behavior == rule.behavior
+        ),
+        key=lambda g: json.dumps(g.model_dump(mode="json"), sort_keys=True),
+    )
+    return Permissions(
+        locked=rule.is_locked,
+        adjustable_by=sorted(rule.adjustable_by),
+        within=_bounds(rule.within),
+        grants=grants,
+    )
 
 
 def build_spec(graph: ObjectiveGraph, resolution: Resolution) -> TargetBehaviorSpec:
@@ -274,6 +331,7 @@ def build_spec(graph: ObjectiveGraph, resolution: Resolution) -> TargetBehaviorS
                 when={k: list(v) for k, v in r.rule.when.items()},
                 rationale=r.rule.rationale,
                 examples=list(r.rule.examples),
+                permissions=_permissions(r),
             )
             for r in graph.rules
         ),

@@ -44,13 +44,13 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 def test_clean_project(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     project(root)
-    assert run(capsys, "validate", ".") == (0, "ok: 0 errors, 0 warnings, 0 notes in 3 files\n", "")
+    assert run(capsys, "validate", ".") == (0, "ok: 0 errors, 0 warnings, 0 infos in 3 files\n", "")
 
 
 def test_project_file_can_be_named(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     project(root)
     code, out, _ = run(capsys, "validate", "policykit.yaml")
-    assert (code, out) == (0, "ok: 0 errors, 0 warnings, 0 notes in 3 files\n")
+    assert (code, out) == (0, "ok: 0 errors, 0 warnings, 0 infos in 3 files\n")
 
 
 def test_error_shows_the_line_with_a_caret(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -68,7 +68,7 @@ def test_error_shows_the_line_with_a_caret(root: Path, capsys: pytest.CaptureFix
           = at: rules[0].behavior
           = help: did you mean 'profanity'?
 
-        failed: 1 error, 0 warnings, 0 notes in 3 files
+        failed: 1 error, 0 warnings, 0 infos in 3 files
         """
     )
 
@@ -97,10 +97,10 @@ def test_strict_fails_on_warnings(root: Path, capsys: pytest.CaptureFixture[str]
     code, out, _ = run(capsys, "validate", ".")
     assert code == 0
     assert out.startswith("warning[PK212]: placeholder {audiense} names no dimension")
-    assert out.endswith("ok: 0 errors, 1 warning, 0 notes in 3 files\n")
+    assert out.endswith("ok: 0 errors, 1 warning, 0 infos in 3 files\n")
     code, out, _ = run(capsys, "validate", "--strict", ".")
     assert code == 1
-    assert out.endswith("failed: 0 errors, 1 warning, 0 notes in 3 files\n")
+    assert out.endswith("failed: 0 errors, 1 warning, 0 infos in 3 files\n")
 
 
 def test_strict_applies_to_every_format(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -188,12 +188,14 @@ def test_json_output(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "validate", "--format", "json", ".")
     assert code == 1
     doc = json.loads(out)
-    assert list(doc) == ["diagnostics", "summary"]
+    assert list(doc) == ["diagnostics", "accepted", "summary"]
+    # files counts the files read, as the text summary does, not the files with findings
     assert doc["summary"] == {
         "errors": 1,
         "warnings": 1,
         "infos": 0,
-        "files": 2,
+        "accepted": 0,
+        "files": 3,
         "stakeholder_pairs": {},
     }
     assert [(d["code"], d["severity"], d["file"], d["line"]) for d in doc["diagnostics"]] == [
@@ -216,7 +218,15 @@ def test_json_output_when_clean(root: Path, capsys: pytest.CaptureFixture[str]) 
     assert code == 0
     assert json.loads(out) == {
         "diagnostics": [],
-        "summary": {"errors": 0, "warnings": 0, "infos": 0, "files": 0, "stakeholder_pairs": {}},
+        "accepted": [],
+        "summary": {
+            "errors": 0,
+            "warnings": 0,
+            "infos": 0,
+            "accepted": 0,
+            "files": 3,
+            "stakeholder_pairs": {},
+        },
     }
 
 
@@ -373,15 +383,16 @@ def test_summary_counts_stakeholder_pairs() -> None:
         d("PK207", Severity.INFO, stakeholders=("developer", "user")),
         d("PK207", Severity.INFO, stakeholders=("user",)),
     ]
-    assert render.summary(diags) == {
+    assert render.summary(diags, 1) == {
         "errors": 1,
         "warnings": 1,
         "infos": 2,
-        "files": 2,
+        "accepted": 0,
+        "files": 1,
         "stakeholder_pairs": {"deployer vs user": 2, "developer vs user": 1},
     }
     assert render.summary_line(diags, 1) == (
-        "1 error, 1 warning, 2 notes in 1 file; by stakeholders: deployer vs user 2, "
+        "1 error, 1 warning, 2 infos in 1 file; by stakeholders: deployer vs user 2, "
         "developer vs user 1"
     )
 
@@ -412,6 +423,7 @@ def test_init_then_validate(root: Path, capsys: pytest.CaptureFixture[str]) -> N
         "created new/.policykit/schemas/project.schema.json",
         "created new/.policykit/schemas/catalog.schema.json",
         "created new/.policykit/schemas/policy.schema.json",
+        "created new/.policykit/schemas/test.schema.json",
         "next: policykit validate new",
     ]
     code, out, _ = run(capsys, "validate", "new")
@@ -449,6 +461,7 @@ def test_init_leaves_no_temporary_files(root: Path, capsys: pytest.CaptureFixtur
         ".policykit/schemas/catalog.schema.json",
         ".policykit/schemas/policy.schema.json",
         ".policykit/schemas/project.schema.json",
+        ".policykit/schemas/test.schema.json",
         "policies",
         "policies/deployer.yaml",
         "policies/user.yaml",
@@ -477,7 +490,7 @@ def test_schema_of_one_kind(capsys: pytest.CaptureFixture[str]) -> None:
 def test_schema_of_all_kinds(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "schema")
     assert code == 0
-    assert json.loads(out) == {k: json_schema(k) for k in ("project", "catalog", "policy")}
+    assert json.loads(out) == {k: json_schema(k) for k in ("project", "catalog", "policy", "test")}
 
 
 def test_schema_write(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -487,6 +500,7 @@ def test_schema_write(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
         "wrote out/project.schema.json",
         "wrote out/catalog.schema.json",
         "wrote out/policy.schema.json",
+        "wrote out/test.schema.json",
         "wrote out/spec.schema.json",
     ]
     assert json.loads((root / "out/catalog.schema.json").read_text()) == json_schema("catalog")

@@ -145,3 +145,13 @@ def test_samples_are_ordered_so_that_a_limit_covers_the_behaviors(health_cases: 
 
     measured = round_robin([from_eval_case(c) for c in health_cases.cases], len(every))
     assert sorted(first) == sorted(c.id for c in measured)
+
+
+def test_the_task_docstring_gives_the_command_that_runs_it() -> None:
+    from policykit.export import inspect_task
+    from policykit.export._runtime import runtime_file
+
+    doc = runtime_file("inspect_task.py").split('"""')[1]
+    command = inspect_task.run_command(None, "out")  # type: ignore[arg-type]
+    assert command is not None and "task.py@policykit" in command
+    assert "inspect eval task.py@policykit" in " ".join(doc.split())

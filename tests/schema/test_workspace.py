@@ -143,7 +143,7 @@ def test_unknown_dimension_value(root: Path) -> None:
 def test_unknown_reference_without_near_miss(root: Path) -> None:
     findings = check(root, deployer=POLICY.replace("behavior: profanity", "behavior: zzz"))
     assert [(code, msg, hint) for code, msg, *_, hint in findings] == [
-        ("PK207", "unknown behavior 'zzz'", "")
+        ("PK207", "unknown behavior 'zzz'", "expected one of: profanity")
     ]
 
 
@@ -156,7 +156,7 @@ def test_unknown_dimension_default(root: Path) -> None:
             8,
             14,
             "dimensions[0].default",
-            "",
+            "expected one of: adult, minor",
         )
     ]
 

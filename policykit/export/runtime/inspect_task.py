@@ -1,4 +1,6 @@
-"""An Inspect task exported by policykit: run it with ``inspect eval task.py --model M``.
+"""An Inspect task exported by policykit: run it with ``inspect eval task.py@policykit
+--model PROVIDER/MODEL`` (with ``@policykit``: Inspect treats a bare path as a glob,
+and Python 3.11 cannot glob an absolute one).
 
 This file is the same for every export; the cases are data in ``dataset.jsonl`` beside
 it, so nothing a policy says can become code here. Each response is mapped to one of
