@@ -157,7 +157,7 @@ def test_an_export_over_the_case_cap_is_refused_before_it_is_built(
         assert captured.out == ""
         assert captured.err == (
             "error[PK510]: the spec makes up to 20000 cases, more than the cap of "
-            "10000; raise the case cap (max cases) to build them all\n"
+            "10000; raise it with --max-cases\n"
         )
     assert not (root / "out").exists()
     assert main(["cases", spec, "--max-cases", "20000", "-o", str(root / "c.jsonl")]) == 0

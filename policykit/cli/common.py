@@ -119,7 +119,12 @@ CAP = click.option(
 def load_cases(spec_path: Path, max_cases: int | None, seed: int, cap: int) -> CaseSet:
     """The eval cases of the spec at ``spec_path``, sampled as asked, at most ``cap``."""
     from policykit.export import CaseOptions, build_cases
+    from policykit.export.cases import CaseCapError
     from policykit.spec.reader import read_spec
 
     options = CaseOptions(max_cases_per_behavior=max_cases, seed=seed, max_cases=cap)
-    return build_cases(read_spec(spec_path), options)
+    spec = read_spec(spec_path)
+    try:
+        return build_cases(spec, options)
+    except CaseCapError as exc:
+        raise CaseCapError(f"{exc}; raise it with --max-cases") from None

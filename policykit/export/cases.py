@@ -398,8 +398,7 @@ def _check_cap(spec: TargetBehaviorSpec, rules: Mapping[str, Rule], options: Cas
         # every case is built before --max-cases-per-behavior samples them, so the cap
         # bounds all of them
         raise CaseCapError(
-            f"the spec makes up to {total} cases, more than the cap of {cap}; raise the "
-            "case cap (max cases) to build them all"
+            f"the spec makes up to {total} cases, more than the cap of {cap}"
         )
 
 

@@ -45,6 +45,9 @@ class SpecFormatError(UserError, ValueError):
 
 SPEC_MAX_BYTES = 2 << 30
 """The largest spec read (2 GiB): a 100k-rule project compiles to a few hundred MB."""
+SUM_TOLERANCE = 1e-6
+"""How far a cell's probabilities may sum from 1, or stand outside their bounds: the
+spec rounds each to 12 digits."""
 SPEC_MAX_DEPTH = 16
 """The deepest nesting read. A valid spec nests 7 deep (behaviors, a cell, its
 stakeholders, a target), so anything deeper is refused before it is parsed."""
@@ -72,7 +75,7 @@ def read_spec(
             f"{name} is not a {SPEC_VERSION} spec: nested deeper than {max_depth} levels"
         )
     try:
-        parsed = pydantic_core.from_json(data, cache_strings=False)
+        parsed = pydantic_core.from_json(data, cache_strings=False, allow_inf_nan=False)
     except ValueError as exc:
         raise SpecFormatError(f"{name} is not JSON: {_one_line(str(exc))}") from None
     return validate_spec(parsed, name)
@@ -83,6 +86,7 @@ def validate_spec(data: Any, name: str = "spec") -> TargetBehaviorSpec:
     if not isinstance(data, dict):
         raise SpecFormatError(f"{name} is not a {SPEC_VERSION} spec (not a JSON object)")
     data = _gate_version(data, name)
+    _check_numbers(data, name)
     try:
         spec = TargetBehaviorSpec.model_validate(data)
     except ValidationError as exc:
@@ -225,6 +229,35 @@ def _check_shape(spec: TargetBehaviorSpec, name: str) -> None:
                 raise bad(f"{at}.cells.{j}", "intended and bounds must name exactly the outcomes")
             if not all(math.isfinite(p) and 0.0 <= p <= 1.0 for p in cell.intended.values()):
                 raise bad(f"{at}.cells.{j}.intended", "probabilities must lie in [0, 1]")
+            if abs(math.fsum(cell.intended.values()) - 1.0) > SUM_TOLERANCE:
+                raise bad(f"{at}.cells.{j}.intended", "the probabilities must sum to 1")
+            for o, bound in cell.bounds.items():
+                if not (0.0 <= bound.min <= bound.max <= 1.0):
+                    raise bad(
+                        f"{at}.cells.{j}.bounds.{o}", "a bound must lie in [0, 1], min <= max"
+                    )
+                p = cell.intended[o]
+                if not (bound.min - SUM_TOLERANCE <= p <= bound.max + SUM_TOLERANCE):
+                    raise bad(
+                        f"{at}.cells.{j}.intended.{o}", "the probability is outside its bounds"
+                    )
+
+
+def _check_numbers(data: dict[str, Any], name: str) -> None:
+    """Probabilities written as numbers, not text the model would convert (``"0.5"``)."""
+    behaviors = data.get("behaviors")
+    for i, b in enumerate(behaviors if isinstance(behaviors, list) else ()):
+        cells = b.get("cells") if isinstance(b, dict) else None
+        for j, cell in enumerate(cells if isinstance(cells, list) else ()):
+            intended = cell.get("intended") if isinstance(cell, dict) else None
+            if not isinstance(intended, dict):
+                continue
+            for o, p in intended.items():
+                if isinstance(p, bool) or not isinstance(p, (int, float)):
+                    raise SpecFormatError(
+                        f"{name} is not a valid {SPEC_VERSION} spec: at behaviors.{i}.cells."
+                        f"{j}.intended.{_one_line(str(o))}: a probability must be a number"
+                    )
 
 
 def _os_reason(exc: OSError | ValueError) -> str:
