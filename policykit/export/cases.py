@@ -397,9 +397,7 @@ def _check_cap(spec: TargetBehaviorSpec, rules: Mapping[str, Rule], options: Cas
     if total > cap:
         # every case is built before --max-cases-per-behavior samples them, so the cap
         # bounds all of them
-        raise CaseCapError(
-            f"the spec makes up to {total} cases, more than the cap of {cap}"
-        )
+        raise CaseCapError(f"the spec makes up to {total} cases, more than the cap of {cap}")
 
 
 def _dedupe(cases: Iterable[EvalCase]) -> list[EvalCase]:
