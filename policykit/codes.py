@@ -405,6 +405,15 @@ PK217 = _c(
     "Write fewer distinct rules on the behavior (rules alike are compared once), or raise "
     "`limits.max_candidate_pairs` in the project file.",
 )
+PK218 = _c(
+    "PK218",
+    "Context space of a behavior too finely divided",
+    E,
+    "(rules on one behavior cut its dimensions into more cells than "
+    "limits.max_cells_per_behavior, 10,000 by default)",
+    "Use fewer distinct `when` value sets on the behavior, split it in two, or raise "
+    "`limits.max_cells_per_behavior` in the project file.",
+)
 PK301 = _c(
     "PK301",
     "Cycle in refines relations",
@@ -638,15 +647,6 @@ PK420 = _c(
 # pairwise compatible, but 0.5 + 0.4 + 0.3 > 1 where all three apply
 """,
     "Loosen one of the bounds, or narrow a rule's `when` so they no longer meet.",
-)
-PK421 = _c(
-    "PK421",
-    "Context space of a behavior too finely divided",
-    E,
-    "(rules on one behavior cut its dimensions into more cells than "
-    "limits.max_cells_per_behavior, 10,000 by default)",
-    "Use fewer distinct `when` value sets on the behavior, split it in two, or raise "
-    "`limits.max_cells_per_behavior` in the project file.",
 )
 # -- PK5xx: export and evaluation ----------------------------------------------
 PK500 = _c(

@@ -53,7 +53,7 @@ def _findings(root: Path, command: str, capsys: pytest.CaptureFixture[str]) -> l
             adversarial.cells,
             12,
             "compile",
-            "PK421",
+            "PK218",
             "729 cells, more than the cap of 500",
             {"max_cells_per_behavior": 500},
             {"max_cells_per_behavior": 1000},

@@ -32,7 +32,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from policykit.codes import PK216, PK420, PK421, diag
+from policykit.codes import PK216, PK218, PK420, diag
 from policykit.diagnostics import Diagnostic, Related
 from policykit.graph.numbers import (
     Vector,
@@ -100,7 +100,7 @@ class BehaviorResolution:
 
 @dataclass(frozen=True)
 class Resolution:
-    """Every behavior resolved, and the errors met on the way (PK420, PK421)."""
+    """Every behavior resolved, and the errors met on the way (PK420, PK218)."""
 
     behaviors: tuple[BehaviorResolution, ...]
     diagnostics: tuple[Diagnostic, ...]
@@ -329,7 +329,7 @@ def resolve(graph: ObjectiveGraph, dropped: frozenset[str] = frozenset()) -> Res
     """Resolve every behavior of the graph, leaving out the ``dropped`` rules.
 
     The cells of every behavior are counted first, and nothing is resolved when a
-    behavior has more than ``limits.max_cells_per_behavior`` (PK421) or all together
+    behavior has more than ``limits.max_cells_per_behavior`` (PK218) or all together
     more than ``limits.max_cells`` (PK216): the count is cheap, the cells are not.
     """
     ctx = Permissions(graph)
@@ -400,7 +400,7 @@ class _Plan:
     def too_many(self, cap: int) -> Diagnostic:
         file, line, col = self.graph.workspace.origins[self.behavior].position()
         return diag(
-            PK421,
+            PK218,
             f"the rules on {self.behavior!r} divide its context space into {self.count} "
             f"cells, more than the cap of {cap}",
             file,

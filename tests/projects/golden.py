@@ -1,7 +1,7 @@
 """Golden projects: each folder here is a small project and its expected diagnostics.
 
 A project that passes validation is compiled too: its ``compile`` section holds what
-compilation adds (the resolver's diagnostics, such as PK420 and PK421), whether a spec
+compilation adds (the resolver's diagnostics, such as PK420 and PK218), whether a spec
 came out, and the rules dropped for violating a permission.
 
 ``expected.json`` is generated, never edited by hand:
