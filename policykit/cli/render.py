@@ -144,13 +144,12 @@ def _render_block(console: Console, diagnostics: Sequence[Diagnostic]) -> None:
         if text is not None:
             gutter = " " * len(str(d.line))
             start = max(d.column - 1, 0)
-            raw = _caret_width(text, start)
-            width = max(len(shown(text[start : start + raw])), 1)
+            before, marked, after = _window(text, start, _caret_width(text, start))
             # the caret stands under the escaped text, which can be wider than the raw
-            caret = " " * len(shown(text[:start])) + "^" * width
+            caret = " " * len(shown(before)) + "^" * max(len(shown(marked)), 1)
             lines += [
                 f"  [blue]{gutter} |[/]",
-                f"  [blue]{d.line} |[/] {escape(shown(text))}",
+                f"  [blue]{d.line} |[/] {escape(shown(before + marked + after))}",
                 f"  [blue]{gutter} |[/] [{_STYLE[d.severity]}]{caret}[/]",
             ]
         if d.path:
@@ -167,6 +166,24 @@ def _render_block(console: Console, diagnostics: Sequence[Diagnostic]) -> None:
 
 
 _CLOSE = {"{": "}", "[": "]"}
+_CONTEXT = 40
+"""Characters of a long source line shown before the caret, and (twice as many) under
+and after it: a 2 MB line is shown as the part around the caret, not whole."""
+
+
+def _window(text: str, start: int, width: int) -> tuple[str, str, str]:
+    """``text`` cut into what stands before the caret, under it and after it, clipped
+    with "…" to a window around the caret when the line is long."""
+    end = start + width
+    if len(text) <= 3 * _CONTEXT:
+        return text[:start], text[start:end], text[end:]
+    lo = max(start - _CONTEXT, 0)
+    hi = min(end, start + 2 * _CONTEXT)
+    before = ("…" if lo else "") + text[lo:start]
+    after = text[hi : max(hi, start + 2 * _CONTEXT)] + (
+        "…" if len(text) > start + 2 * _CONTEXT else ""
+    )
+    return before, text[start:hi], after
 
 
 def _caret_width(text: str, start: int) -> int:

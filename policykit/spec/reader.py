@@ -118,14 +118,16 @@ def _read_bytes(name: str, max_bytes: int) -> bytes:
         os.set_blocking(fd, True)
         with os.fdopen(fd, "rb", closefd=True) as fh:
             fd = -1
-            data = fh.read(max_bytes + 1)
+            # one byte past the size fstat gave: a read of the cap itself would
+            # allocate the whole cap up front, whatever the file's size
+            data = fh.read(st.st_size + 1)
     except OSError as exc:
         raise SpecFormatError(f"cannot read {name}: {_os_reason(exc)}") from None
     finally:
         if fd >= 0:
             os.close(fd)
-    if len(data) > max_bytes:  # it grew while being read
-        raise SpecFormatError(f"{name} is over the spec size cap of {max_bytes:,} bytes")
+    if len(data) > st.st_size:
+        raise SpecFormatError(f"{name} grew while it was being read; read it again when done")
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -84,6 +84,32 @@ def test_caret_follows_the_file_as_it_is_now(
     assert "  8 |     behavior:    prfnty\n    |                  ^^^^^^\n" in out
 
 
+def test_a_long_line_is_shown_around_its_caret(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 20,000-character line is shown as the part around the caret, clipped with "…"
+    on both sides, the caret still under the typo."""
+    padding = ", ".join(f"v{i}" for i in range(4000))
+    project(root, deployer=TYPO.replace("behavior: profanty", f"behavior: profanty  # {padding}"))
+    code, out, _ = run(capsys, "validate", ".")
+    assert code == 1
+    shown, caret = out.splitlines()[3:5]
+    assert len(shown) < 200 and shown.endswith("…")
+    assert shown.startswith("  8 |     behavior: profanty  # v0, v1")
+    assert caret == "    |               ^^^^^^^^"
+
+
+def test_a_caret_far_into_a_long_line_is_clipped_on_both_sides() -> None:
+    from policykit.cli.render import _window
+
+    text = "x" * 10_000 + "typo" + "y" * 10_000
+    before, marked, after = _window(text, 10_000, 4)
+    assert before == "…" + "x" * 40 and marked == "typo" and after == "y" * 76 + "…"
+    # a short line is whole, and a caret wider than the window is cut at its end
+    assert _window("when: {a: b}", 6, 6) == ("when: ", "{a: b}", "")
+    assert _window("[" + "v, " * 5000, 0, 15001)[1] == ("[" + "v, " * 5000)[:80]
+
+
 def test_related_locations_in_text(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     project(root, deployer=POLICY.replace("stakeholder: deployer", "stakeholder: user"))
     code, out, _ = run(capsys, "validate", ".")

@@ -36,26 +36,8 @@ def spec(tmp_path: Path, _compiled: Path) -> Path:
 # Issue #14 points this suite finds still open, each with why. They are strict xfails:
 # one that starts to pass fails the run, so the entry must then be deleted.
 KNOWN_GAPS = {
-    "test_cost.py::test_45_user_rules_compile_in_budget_or_hit_a_cap": (
-        "the cells-per-behavior cap reports PK421, not a PK1xx/PK2xx cap code"
-    ),
-    "test_cost.py::test_two_split_behaviors_compile_in_budget_or_hit_the_total_cap": (
-        "the cells-per-behavior cap reports PK421, not a PK1xx/PK2xx cap code"
-    ),
-    "test_cost.py::test_cell_cap_diagnostic_names_the_size_and_the_setting": (
-        "the cells-per-behavior cap reports PK421, not a PK1xx/PK2xx cap code"
-    ),
     "test_cost.py::test_2000_soft_targets_validate_in_budget": (
         "distinct soft targets are still compared pair by pair, refused past PK217's cap"
-    ),
-    "test_cost.py::test_huge_when_list_validates_in_budget_or_hits_a_cap": (
-        "a 2.4 MB when list is refused, but not within the budget and shape asserted"
-    ),
-    "test_pipes.py::test_broken_pipe_is_a_failure[graph]": (
-        "graph into a closed pipe still exits 0"
-    ),
-    "test_spec_reading.py::test_dev_zero_as_spec_is_refused[diff new]": (
-        "diff with /dev/zero as the new spec runs out of memory"
     ),
 }
 

@@ -171,8 +171,10 @@ def assert_bounded(result: Result, seconds: float, rss: int = GIB) -> None:
 
 def assert_cap_or_success(result: Result, seconds: float, rss: int = GIB) -> None:
     """Bounded, and a refusal (if any) is a cap's diagnostic: a PK1xx/PK2xx code and
-    the measured size (a number) in the message."""
+    the measured size (a number) in the message. ``validate`` writes its report (the
+    diagnostics are its product) to stdout, ``compile`` its diagnostics to stderr."""
     assert_bounded(result, seconds, rss)
     if result.rc != 0:
-        assert CODE.search(result.err), result.describe()
-        assert NUMBER.search(result.err), result.describe()
+        shown = result.out + result.err
+        assert CODE.search(shown), result.describe()
+        assert NUMBER.search(shown), result.describe()

@@ -50,16 +50,29 @@ def _status_of_first(pipeline: str) -> tuple[int, str]:
     return status, done.stderr
 
 
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project whose graph is far larger than a pipe's buffer: the cell-split project
+    has few rules, so its graph (15 KB) fits in the pipe whole, and a writer that
+    finished before the reader left has nothing to report."""
+    root = shapes.soft_pairs(tmp_path_factory.mktemp("wide") / "p", rules=600)
+    done = _shell(_policykit("graph", root, "--format", "json") + " | wc -c")
+    assert int(done.stdout) > 256 << 10, done.stderr  # four times a Linux pipe buffer
+    return root
+
+
 @pytest.mark.parametrize("command", ["compile", "graph", "cases"])
-def test_broken_pipe_is_a_failure(command: str, big: tuple[Path, Path]) -> None:
+def test_broken_pipe_is_a_failure(
+    command: str, big: tuple[Path, Path], request: pytest.FixtureRequest
+) -> None:
     """Pipes: "compile | head exits 0 with a truncated spec": when the reader goes away
     early, the writer exits non-zero, without a traceback."""
     root, spec = big
     args = {
-        "compile": ("compile", root),
-        "graph": ("graph", root, "--format", "json"),
-        "cases": ("cases", spec),
-    }[command]
+        "compile": lambda: ("compile", root),
+        "graph": lambda: ("graph", request.getfixturevalue("wide"), "--format", "json"),
+        "cases": lambda: ("cases", spec),
+    }[command]()
     status, err = _status_of_first(f"{_policykit(*args)} | head -c 100 > /dev/null")
     assert "Traceback" not in err, err
     assert status != 0, err
