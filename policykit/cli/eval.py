@@ -11,11 +11,11 @@ import click
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from policykit.evaluate import EvalOptions
     from policykit.evaluate.http import Counters
     from policykit.evaluate.results import Divergence, Results
     from policykit.evaluate.types import Backend
 
-from policykit.cli.common import EXIT_FINDINGS as EXIT_FAILED
 from policykit.cli.common import EXIT_OK
 from policykit.cli.common import console as _console
 
@@ -241,18 +241,11 @@ def eval_command(
     from rich.markup import escape
 
     from policykit.cli.terminal import markup_safe
-    from policykit.evaluate import EvalError, EvalOptions, RunSettings, get_backend, load_cases
+    from policykit.evaluate import EvalOptions, RunSettings, load_cases
     from policykit.evaluate.run import evaluate, write_outputs
     from policykit.spec.reader import read_spec
 
-    if responses is not None:
-        if backend not in ("generate", "responses"):
-            raise click.BadParameter(
-                "--responses goes with --backend responses", param_hint="--responses"
-            )
-        backend = "responses"
-    if compare is not None and compare == backend:
-        raise click.BadParameter("compare with a different backend", param_hint="--compare")
+    backend = _check_choices(backend, compare, responses, base_url, temperature, ray_address)
     spec = read_spec(spec_path)
     known = {b.id for b in spec.behaviors}
     for name in behaviors:
@@ -282,6 +275,77 @@ def eval_command(
         max_retries=max_retries,
         cache_dir=out_dir,
     )
+    err = _console(err=True)
+    cases = load_cases(
+        spec,
+        max_cases_per_behavior=max_cases_per_behavior,
+        seed=seed,
+        limit=limit,
+        behaviors=behaviors,
+    )
+    runner, other = _load_backends(
+        err,
+        backend,
+        compare,
+        options,
+        ray_address,
+        ray_workers,
+        ray_cpus_per_worker,
+        ray_gpus_per_worker,
+    )
+    also = f" (and {compare})" if compare else ""
+    err.print(
+        f"evaluating {len(cases)} cases with {escape(runner.model_name)} on "
+        f"{runner.device}: {backend}{escape(also)}"
+    )
+    results = _run_with_progress(
+        err,
+        lambda p: evaluate(
+            spec.project,
+            spec.inputs_hash,
+            cases,
+            runner,
+            options,
+            RunSettings(
+                backend=backend,
+                spec_path=str(spec_path),
+                limit=limit,
+                max_cases_per_behavior=max_cases_per_behavior,
+                compare=compare,
+            ),
+            progress=p,
+            compare=other,
+        ),
+        len(cases) * (2 if other is not None else 1),
+        [c for c in (getattr(runner, "counters", None), getattr(other, "counters", None)) if c],
+    )
+    _warn_left_out(err, runner, responses)
+    json_path, html_path = write_outputs(results, out_dir)
+    _render_summary(_console(), results)
+    console = _console()
+    console.print(f"results: {markup_safe(str(json_path))}")
+    console.print(f"report:  {markup_safe(str(html_path))}")
+    return EXIT_OK
+
+
+def _check_choices(
+    backend: str,
+    compare: str | None,
+    responses: Path | None,
+    base_url: str | None,
+    temperature: float | None,
+    ray_address: str | None,
+) -> str:
+    """The backend to run (``--responses`` implies ``responses``); a usage error for
+    options that do not go together."""
+    if responses is not None:
+        if backend not in ("generate", "responses"):
+            raise click.BadParameter(
+                "--responses goes with --backend responses", param_hint="--responses"
+            )
+        backend = "responses"
+    if compare is not None and compare == backend:
+        raise click.BadParameter("compare with a different backend", param_hint="--compare")
     if base_url is not None and backend != "openai":
         raise click.BadParameter("--base-url goes with --backend openai", param_hint="--base-url")
     if temperature == 0.0 and "openai" not in (backend, compare):
@@ -293,77 +357,52 @@ def eval_command(
         raise click.BadParameter(
             "an HTTP backend scales with --concurrency, not --ray", param_hint="--ray"
         )
-    err = _console(err=True)
-    try:
-        factory = get_backend(backend)
-        second = get_backend(compare) if compare else None
-        cases = load_cases(
-            spec,
-            max_cases_per_behavior=max_cases_per_behavior,
-            seed=seed,
-            limit=limit,
-            behaviors=behaviors,
-        )
-        runner: Backend
-        other: Backend | None
-        with err.status(f"loading the {backend} backend…"):
-            if ray_address is not None:
-                from policykit.evaluate.distributed import RayCluster, ray_backend
+    return backend
 
-                cluster = RayCluster(
-                    ray_address, ray_workers, ray_gpus_per_worker, ray_cpus_per_worker
-                )
-                runner = ray_backend(backend, options, cluster)
-                other = ray_backend(compare, options, cluster) if compare else None
-            else:
-                runner = factory(options)
-                other = second(options) if second is not None else None
-        also = f" (and {compare})" if compare else ""
+
+def _load_backends(
+    err: Console,
+    backend: str,
+    compare: str | None,
+    options: EvalOptions,
+    ray_address: str | None,
+    ray_workers: int,
+    ray_cpus_per_worker: int,
+    ray_gpus_per_worker: float,
+) -> tuple[Backend, Backend | None]:
+    """The backend that estimates P_model and the one it is compared with, here or as
+    actors on a Ray cluster."""
+    from policykit.evaluate import get_backend
+
+    factory = get_backend(backend)
+    second = get_backend(compare) if compare else None
+    with err.status(f"loading the {backend} backend…"):
+        if ray_address is None:
+            return factory(options), second(options) if second is not None else None
+        from policykit.evaluate.distributed import RayCluster, ray_backend
+
+        cluster = RayCluster(ray_address, ray_workers, ray_gpus_per_worker, ray_cpus_per_worker)
+        return (
+            ray_backend(backend, options, cluster),
+            ray_backend(compare, options, cluster) if compare else None,
+        )
+
+
+def _warn_left_out(err: Console, runner: Backend, responses: Path | None) -> None:
+    """Say which imported responses were left out of the estimate, and why."""
+    from rich.markup import escape
+
+    failed = int(getattr(runner, "failed", 0) or 0)
+    if failed:
         err.print(
-            f"evaluating {len(cases)} cases with {escape(runner.model_name)} on "
-            f"{runner.device}: {backend}{escape(also)}"
+            f"[yellow]warning[/]: {failed} samples of {escape(str(responses))} have no "
+            "response (they errored in the tool that ran them) and were left out"
         )
-        results = _run_with_progress(
-            err,
-            lambda p: evaluate(
-                spec.project,
-                spec.inputs_hash,
-                cases,
-                runner,
-                options,
-                RunSettings(
-                    backend=backend,
-                    spec_path=str(spec_path),
-                    limit=limit,
-                    max_cases_per_behavior=max_cases_per_behavior,
-                    compare=compare,
-                ),
-                progress=p,
-                compare=other,
-            ),
-            len(cases) * (2 if other is not None else 1),
-            [c for c in (getattr(runner, "counters", None), getattr(other, "counters", None)) if c],
+    ignored = int(getattr(runner, "ignored", 0) or 0)
+    if ignored:
+        err.print(
+            f"[yellow]warning[/]: {ignored} responses name no evaluated case and were ignored"
         )
-        failed = int(getattr(runner, "failed", 0) or 0)
-        if failed:
-            err.print(
-                f"[yellow]warning[/]: {failed} samples of {escape(str(responses))} have no "
-                "response (they errored in the tool that ran them) and were left out"
-            )
-        ignored = int(getattr(runner, "ignored", 0) or 0)
-        if ignored:
-            err.print(
-                f"[yellow]warning[/]: {ignored} responses name no evaluated case and were ignored"
-            )
-        json_path, html_path = write_outputs(results, out_dir)
-    except EvalError as exc:
-        err.print(f"[bold red]error[/]: {escape(str(exc))}")
-        return EXIT_FAILED
-    _render_summary(_console(), results)
-    console = _console()
-    console.print(f"results: {markup_safe(str(json_path))}")
-    console.print(f"report:  {markup_safe(str(html_path))}")
-    return EXIT_OK
 
 
 def _run_with_progress(

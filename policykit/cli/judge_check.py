@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from policykit.cli.common import EXIT_FINDINGS as EXIT_FAILED
 from policykit.cli.common import EXIT_OK
 from policykit.cli.common import console as _console
 
@@ -84,10 +83,8 @@ def judge_check_command(
     label is an outcome id of the behavior or "unclassified". Exit status: 0 done, 1
     the check could not run, 2 usage error.
     """
-    from rich.markup import escape
 
-    from policykit.evaluate.errors import EvalError
-    from policykit.evaluate.judges import JudgeOptions, get_judge, judge_names
+    from policykit.evaluate.judges import JudgeOptions, get_judge
     from policykit.evaluate.judges.check import (
         catalog_outcomes,
         check,
@@ -98,34 +95,28 @@ def judge_check_command(
 
     err = _console(err=True)
     names = judges or ("stance",)
-    try:
-        outcomes = {}
-        for name in catalogs or (() if specs else ("std:core/catalog.yaml",)):
-            outcomes.update(catalog_outcomes(name))
-        for path in specs:
-            outcomes.update(spec_outcomes(path))
-        gold = read_labels(labels, outcomes)
-        reports = []
-        for name in names:
-            factory = get_judge(name)
-            with err.status(f"loading the {name} judge…"):
-                judge = factory(
-                    JudgeOptions(
-                        device=device,
-                        embedder=embedder,
-                        threshold=threshold,
-                        model=judge_model,
-                        seed=seed,
-                    )
+    outcomes = {}
+    for name in catalogs or (() if specs else ("std:core/catalog.yaml",)):
+        outcomes.update(catalog_outcomes(name))
+    for path in specs:
+        outcomes.update(spec_outcomes(path))
+    gold = read_labels(labels, outcomes)
+    reports = []
+    for name in names:
+        factory = get_judge(name)
+        with err.status(f"loading the {name} judge…"):
+            judge = factory(
+                JudgeOptions(
+                    device=device,
+                    embedder=embedder,
+                    threshold=threshold,
+                    model=judge_model,
+                    seed=seed,
                 )
-            with err.status(f"judging {len(gold)} responses with {name}…"):
-                report, _ = check(judge, gold)
-            reports.append(report)
-    except EvalError as exc:
-        err.print(f"[bold red]error[/]: {escape(str(exc))}")
-        if "unknown judge" in str(exc):
-            err.print(f"the judges are {', '.join(judge_names())}")
-        return EXIT_FAILED
+            )
+        with err.status(f"judging {len(gold)} responses with {name}…"):
+            report, _ = check(judge, gold)
+        reports.append(report)
     data = {"labels": str(labels), "reports": [r.as_json() for r in reports]}
     if output is not None:
         write_atomic(output, json.dumps(data, indent=1) + "\n")

@@ -102,7 +102,7 @@ class GenerateBackend:
         load_seconds: float = 0.0,
     ) -> None:
         if options.samples < 1:
-            raise EvalError("--samples must be at least 1")
+            raise EvalError("must be at least 1", subject="samples")
         self.model = model
         self.tokenizer = tokenizer
         self.judge = judge

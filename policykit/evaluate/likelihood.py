@@ -55,7 +55,7 @@ class Encoded:
 def prompt_format(tokenizer: Any, requested: PromptFormat) -> PromptFormat:
     if requested != "auto":
         if requested == "chat" and not getattr(tokenizer, "chat_template", None):
-            raise EvalError("--prompt chat: the model's tokenizer has no chat template")
+            raise EvalError("chat: the model's tokenizer has no chat template", subject="prompt")
         return requested
     return "chat" if getattr(tokenizer, "chat_template", None) else "plain"
 
@@ -394,8 +394,9 @@ class LikelihoodBackend:
     def plan(self, cases: Sequence[Case]) -> list[Batch]:
         if self.calibrate:
             raise EvalError(
-                "--calibrate scores content-free requests over all the cases at once: "
-                "not with --ray"
+                "calibration scores content-free requests over all the cases at once, "
+                "which shards on a Ray cluster cannot do",
+                subject="calibrate",
             )
         chunks = self.scorer.plan([self.scorer.encode(c) for c in cases])
         return [Batch(index, tuple(chunk)) for index, chunk in enumerate(chunks)]

@@ -88,8 +88,9 @@ class ResponsesBackend:
 def create(options: EvalOptions) -> ResponsesBackend:
     if options.responses is None:
         raise EvalError(
-            "the responses backend needs --responses FILE (JSONL of id and response, an "
-            "Inspect log or promptfoo output)"
+            "the responses backend needs a file of responses (JSONL of id and response, "
+            "an Inspect log or promptfoo output)",
+            subject="responses",
         )
     imported = read_any(options.responses)
     device = "cpu" if options.device == "auto" else options.device

@@ -94,7 +94,7 @@ def evaluate(
     intended distributions; with ``compare``, run that estimator on the same cases too
     and report how far the two agree."""
     if not cases:
-        raise EvalError("no cases to evaluate (check --limit and the spec's behaviors)")
+        raise EvalError("no cases to evaluate: the case limit and the behaviors chosen leave none")
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.perf_counter()
     report = progress or (lambda n: None)

@@ -48,7 +48,7 @@ class ServedBackend:
         self, endpoint: Endpoint, judge: Judge, *, options: EvalOptions, cache_path: Path
     ) -> None:
         if options.samples < 1:
-            raise EvalError("--samples must be at least 1")
+            raise EvalError("must be at least 1", subject="samples")
         self.endpoint = endpoint
         self.judge = judge
         self.options = options
@@ -189,11 +189,20 @@ class ServedBackend:
 
 def endpoint_for(options: EvalOptions) -> Endpoint:
     if not options.base_url:
-        raise EvalError("the openai backend needs --base-url URL (e.g. http://127.0.0.1:8000/v1)")
+        raise EvalError(
+            "the openai backend needs the server's URL (e.g. http://127.0.0.1:8000/v1)",
+            subject="base-url",
+        )
     if not options.model:
-        raise EvalError("the openai backend needs --model NAME (the name the server knows)")
+        raise EvalError(
+            "the openai backend needs the model's name (the name the server knows)",
+            subject="model",
+        )
     if "://" not in options.base_url:
-        raise EvalError(f"--base-url {options.base_url!r}: give a URL, e.g. http://host:8000/v1")
+        raise EvalError(
+            f"{options.base_url!r} is not a URL; give one like http://host:8000/v1",
+            subject="base-url",
+        )
     return Endpoint(
         base_url=options.base_url.rstrip("/"),
         model=options.model,

@@ -281,7 +281,9 @@ def test_the_backend_needs_a_url_and_a_model(
     tmp_path: Path, spec_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = ["eval", str(spec_file), "-o", str(tmp_path), "--backend", "openai", "--limit", "1"]
-    assert main(args) == 1
-    assert "the openai backend needs --base-url URL" in capsys.readouterr().err
-    assert main([*args, "--base-url", "http://127.0.0.1:9/v1"]) == 1
-    assert "the openai backend needs --model NAME" in capsys.readouterr().err
+    assert main(args) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "Invalid value for --base-url: the openai backend needs the server's URL" in err
+    assert main([*args, "--base-url", "http://127.0.0.1:9/v1"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "Invalid value for --model: the openai backend needs the model's name" in err
