@@ -10,13 +10,26 @@ import datetime
 import re
 import types
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from policykit.codes import PK201, PK202, PK203, PK204, PK205, PK206, PK210, PK211, PK213, diag
+from policykit.codes import (
+    PK201,
+    PK202,
+    PK203,
+    PK204,
+    PK205,
+    PK206,
+    PK210,
+    PK211,
+    PK213,
+    Code,
+    diag,
+)
 from policykit.diagnostics import Diagnostic
 from policykit.load.reader import Document, YMap, YSeq, unpack
 from policykit.util.text import suggest
@@ -222,122 +235,136 @@ def _key_error(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Error:
+    """One pydantic error and what its diagnostic is made from."""
+
+    error: ErrorDetails
+    loc: Loc
+    model: type[BaseModel]
+    document: Document
+    what: str
+    value: Any
+    """What the user wrote at ``loc`` (a scalar standing for a one-item list)."""
+
+    @property
+    def path(self) -> str:
+        return format_path(self.loc)
+
+    @property
+    def where(self) -> str:
+        return f"{self.path} in {self.what}" if self.path else self.what
+
+    def diag(
+        self, code: Code, message: str, *, hint: str = "", at: tuple[int, int] | None = None
+    ) -> Diagnostic:
+        """The diagnostic, at the value (or at ``at``)."""
+        line, col = at or locate(self.document, self.loc)
+        return diag(code, message, self.document.file, line, col, path=self.path, hint=hint)
+
+    def raw(self) -> str:
+        """The value's text as written."""
+        return raw_text(self.document, *locate(self.document, self.loc))
+
+
+def _unknown_field(e: _Error) -> Diagnostic:
+    name = str(e.loc[-1])
+    fields = _field_names(_model_at(e.model, e.loc[:-1]))
+    return e.diag(
+        PK201,
+        f"unknown field {name!r} in {format_path(e.loc[:-1]) or e.what}",
+        hint=suggest(name, fields) or ("expected one of: " + ", ".join(fields)),
+        at=locate(e.document, e.loc, key=True),
+    )
+
+
+def _missing_field(e: _Error) -> Diagnostic:
+    return e.diag(
+        PK202,
+        f"missing field {e.loc[-1]!r} in {format_path(e.loc[:-1]) or e.what}",
+        at=locate(e.document, e.loc[:-1]),
+    )
+
+
+def _not_allowed(e: _Error) -> Diagnostic:
+    expected = e.error.get("ctx", {}).get("expected", "")
+    if e.loc and e.loc[-1] in ("kind", "apiVersion"):
+        return e.diag(PK210, f"{e.loc[-1]} is {e.value!r}; expected {expected}")
+    choices = re.findall(r"'([^']*)'", expected)
+    return e.diag(
+        PK203,
+        f"{e.value!r} is not allowed at {e.where}; expected {expected}",
+        hint=suggest(str(e.value), choices) if isinstance(e.value, str) else "",
+    )
+
+
+def _not_a_string(e: _Error) -> Diagnostic | None:
+    """A scalar YAML read as something else (``no``, ``1.10``, a date): quote it."""
+    if not isinstance(e.value, (bool, int, float, datetime.date, datetime.datetime)):
+        return None
+    raw = e.raw()
+    return e.diag(
+        PK204,
+        f"{raw!r} at {e.where} is read as {_describe(e.value)}, not a string",
+        hint=f"quote it: '{raw}'",
+    )
+
+
+def _out_of_range(e: _Error) -> Diagnostic:
+    shown = e.value if isinstance(e.value, str) else e.raw()
+    return e.diag(PK205, f"{shown} at {e.where} is out of range: {e.error['msg'].lower()}")
+
+
+def _not_a_name(e: _Error) -> Diagnostic:
+    return e.diag(
+        PK203,
+        f"{e.value!r} at {e.where} is not a valid name: use letters, digits, '_' and '-', "
+        "starting with a letter",
+    )
+
+
+def _as(code: Code) -> Callable[[_Error], Diagnostic]:
+    """Pydantic's (or a validator's own) message, under ``code``."""
+    return lambda e: e.diag(code, f"{e.where}: {e.error['msg']}")
+
+
+_BY_TYPE: dict[str, Callable[[_Error], Diagnostic | None]] = {
+    "extra_forbidden": _unknown_field,
+    "missing": _missing_field,
+    "literal_error": _not_allowed,
+    "string_type": _not_a_string,
+    "distribution_sum": _as(PK206),
+    "directive": _as(PK211),
+    "inconsistent": _as(PK213),
+    "bound_order": _as(PK213),
+    "relation_outcomes": _as(PK213),
+    "finite_number": _out_of_range,
+    "greater_than": _out_of_range,
+    "greater_than_equal": _out_of_range,
+    "less_than": _out_of_range,
+    "less_than_equal": _out_of_range,
+    "string_pattern_mismatch": _not_a_name,
+}
+"""The diagnostic of each pydantic error type; a handler may decline (None), and
+:func:`_wrong_type` has the rest."""
+
+
+def _wrong_type(e: _Error) -> Diagnostic:
+    expected = _expected(e.error)
+    if expected:
+        return e.diag(PK203, f"{e.where} should be {expected}, got {_describe(e.value)}")
+    return _as(PK203)(e)
+
+
 def _one(
     error: ErrorDetails, loc: Loc, model: type[BaseModel], document: Document, what: str
 ) -> Diagnostic:
-    kind = error["type"]
-    path = format_path(loc)
-    where = f"{path} in {what}" if path else what
     value = value_at(document, loc)
     if value is None and loc and isinstance(loc[-1], int):
         # `audience: minor` stands for a one-item list: the item is the scalar itself
         parent = value_at(document, loc[:-1])
         if parent is not None and not isinstance(parent, (YMap, YSeq)):
             value = parent
-    file = document.file
-
-    if kind == "extra_forbidden":
-        line, col = locate(document, loc, key=True)
-        name = str(loc[-1])
-        fields = _field_names(_model_at(model, loc[:-1]))
-        parent = format_path(loc[:-1]) or what
-        return diag(
-            PK201,
-            f"unknown field {name!r} in {parent}",
-            file,
-            line,
-            col,
-            path=path,
-            hint=suggest(name, fields) or ("expected one of: " + ", ".join(fields)),
-        )
-    if kind == "missing":
-        line, col = locate(document, loc[:-1])
-        parent = format_path(loc[:-1]) or what
-        return diag(
-            PK202,
-            f"missing field {loc[-1]!r} in {parent}",
-            file,
-            line,
-            col,
-            path=path,
-        )
-    line, col = locate(document, loc)
-    if kind == "literal_error" and loc and loc[-1] in ("kind", "apiVersion"):
-        expected = error.get("ctx", {}).get("expected", "")
-        return diag(
-            PK210,
-            f"{loc[-1]} is {value!r}; expected {expected}",
-            file,
-            line,
-            col,
-            path=path,
-        )
-    if kind == "string_type" and isinstance(
-        value, (bool, int, float, datetime.date, datetime.datetime)
-    ):
-        raw = raw_text(document, line, col)
-        return diag(
-            PK204,
-            f"{raw!r} at {where} is read as {_describe(value)}, not a string",
-            file,
-            line,
-            col,
-            path=path,
-            hint=f"quote it: '{raw}'",
-        )
-    if kind == "literal_error":
-        expected = error.get("ctx", {}).get("expected", "")
-        choices = re.findall(r"'([^']*)'", expected)
-        hint = suggest(str(value), choices) if isinstance(value, str) else ""
-        return diag(
-            PK203,
-            f"{value!r} is not allowed at {where}; expected {expected}",
-            file,
-            line,
-            col,
-            path=path,
-            hint=hint,
-        )
-    if kind == "distribution_sum":
-        return diag(PK206, f"{where}: {error['msg']}", file, line, col, path=path)
-    if kind == "directive":
-        return diag(PK211, f"{where}: {error['msg']}", file, line, col, path=path)
-    if kind in ("inconsistent", "bound_order", "relation_outcomes"):
-        return diag(PK213, f"{where}: {error['msg']}", file, line, col, path=path)
-    if kind in (
-        "finite_number",
-        "greater_than",
-        "greater_than_equal",
-        "less_than",
-        "less_than_equal",
-    ):
-        shown = raw_text(document, line, col) if not isinstance(value, str) else value
-        return diag(
-            PK205,
-            f"{shown} at {where} is out of range: {error['msg'].lower()}",
-            file,
-            line,
-            col,
-            path=path,
-        )
-    if kind == "string_pattern_mismatch":
-        return diag(
-            PK203,
-            f"{value!r} at {where} is not a valid name: use letters, digits, '_' and '-', "
-            "starting with a letter",
-            file,
-            line,
-            col,
-            path=path,
-        )
-    expected = _expected(error)
-    if expected:
-        return diag(
-            PK203,
-            f"{where} should be {expected}, got {_describe(value)}",
-            file,
-            line,
-            col,
-            path=path,
-        )
-    return diag(PK203, f"{where}: {error['msg']}", file, line, col, path=path)
+    found = _Error(error, loc, model, document, what, value)
+    handler = _BY_TYPE.get(error["type"])
+    return (handler(found) if handler else None) or _wrong_type(found)
