@@ -46,7 +46,9 @@ def require_ray() -> Any:
     try:
         import ray
     except ImportError:
-        raise MissingDependency(f"evaluating on Ray needs Ray (not installed): {RAY_EXTRA}") from None
+        raise MissingDependency(
+            f"evaluating on Ray needs Ray (not installed): {RAY_EXTRA}"
+        ) from None
     return ray
 
 
@@ -149,9 +151,7 @@ def ray_backend(name: str, options: EvalOptions, cluster: RayCluster) -> RayBack
             try:
                 ray.init(address=cluster.address, log_to_driver=False, configure_logging=False)
             except (ConnectionError, ValueError, RuntimeError) as exc:
-                raise EvalError(
-                    f"cannot join the Ray cluster at {cluster.address}: {exc}"
-                ) from exc
+                raise EvalError(f"cannot join the Ray cluster at {cluster.address}: {exc}") from exc
     remote = ray.remote(num_cpus=cluster.cpus_per_worker, num_gpus=cluster.gpus_per_worker)(
         ShardWorker
     )

@@ -218,7 +218,8 @@ def test_missing_torch_is_one_line_and_exit_1(
     _, err = capsys.readouterr()
     assert code == 1
     assert err.strip() == (
-        "error[PK521]: policykit eval needs torch (not installed): pip install 'policykit-align[eval]'"
+        "error[PK521]: policykit eval needs torch (not installed): "
+        "pip install 'policykit-align[eval]'"
     )
     assert not (tmp_path / "out").exists()
 

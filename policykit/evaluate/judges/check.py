@@ -59,8 +59,7 @@ def read_labels(path: Path, outcomes: Outcomes) -> list[Labelled]:
         behavior, label = record["behavior"], record["label"]
         if behavior not in outcomes:
             raise EvalError(
-                f"{where}:1: unknown behavior {behavior!r}: no spec or catalog given "
-                "defines it"
+                f"{where}:1: unknown behavior {behavior!r}: no spec or catalog given defines it"
             )
         ids = [o.id for o in outcomes[behavior]]
         if label != UNCLASSIFIED and label not in ids:
