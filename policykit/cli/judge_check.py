@@ -83,7 +83,6 @@ def judge_check_command(
     label is an outcome id of the behavior or "unclassified". Exit status: 0 done, 1
     the check could not run, 2 usage error.
     """
-
     from policykit.evaluate.judges import JudgeOptions, get_judge
     from policykit.evaluate.judges.check import (
         catalog_outcomes,

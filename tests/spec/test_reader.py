@@ -172,6 +172,25 @@ def test_the_size_cap_is_checked_before_reading(tmp_path: Path) -> None:
         read_spec(path, max_bytes=1000)
 
 
+def test_a_file_that_grows_while_read_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader reads the size fstat gave plus one byte (not the 2 GiB cap, which
+    would be allocated up front); more than that means the file grew meanwhile."""
+    path = tmp_path / "spec.json"
+    path.write_bytes(b" " * 2000)
+    real = os.fstat
+
+    def smaller(fd: int) -> os.stat_result:
+        st = list(real(fd))
+        st[6] = 1000  # st_size: the file "was" 1,000 bytes when it was opened
+        return os.stat_result(st)
+
+    monkeypatch.setattr(os, "fstat", smaller)
+    with pytest.raises(SpecFormatError, match="grew while it was being read"):
+        read_spec(path)
+
+
 def test_the_depth_cap_skips_brackets_inside_strings(
     health: dict[str, Any], tmp_path: Path
 ) -> None:
