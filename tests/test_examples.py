@@ -18,19 +18,19 @@ EXAMPLES = ROOT / "examples"
 # (code, severity, the rule reported on, the other side), paths as the READMEs write them.
 EXPECTED = {
     "health_assistant": {
-        ("PK402", "warning", "policies/deployer.yaml:96", "std:developer/baseline.yaml:72"),
-        ("PK404", "warning", "prefs/user.yaml:18", "policies/deployer.yaml:20"),
+        ("PK402", "warning", "policies/deployer.yaml:97", "std:developer/baseline.yaml:72"),
+        ("PK404", "warning", "prefs/user.yaml:18", "policies/deployer.yaml:35"),
         ("PK410", "warning", "prefs/user.yaml:27", "std:developer/baseline.yaml:233"),
         ("PK410", "warning", "prefs/user.yaml:35", "std:developer/baseline.yaml:225"),
     },
     "creative_writing": {
         ("PK402", "warning", "policies/deployer.yaml:46", "std:society/baseline.yaml:147"),
-        ("PK410", "warning", "policies/deployer.yaml:206", "std:developer/baseline.yaml:216"),
-        ("PK410", "warning", "policies/deployer.yaml:217", "std:developer/baseline.yaml:233"),
+        ("PK410", "warning", "policies/deployer.yaml:207", "std:developer/baseline.yaml:216"),
+        ("PK410", "warning", "policies/deployer.yaml:218", "std:developer/baseline.yaml:233"),
         ("PK410", "warning", "prefs/writer.yaml:18", "policies/deployer.yaml:100"),
-        ("PK403", "info", "prefs/writer.yaml:29", "policies/deployer.yaml:193"),
+        ("PK403", "info", "prefs/writer.yaml:29", "policies/deployer.yaml:194"),
         ("PK403", "info", "prefs/writer.yaml:41", "std:developer/baseline.yaml:137"),
-        ("PK404", "warning", "prefs/writer.yaml:59", "policies/deployer.yaml:157"),
+        ("PK404", "warning", "prefs/writer.yaml:59", "policies/deployer.yaml:169"),
     },
 }
 

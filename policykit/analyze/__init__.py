@@ -134,11 +134,11 @@ def _message(
         if f.code == PK404:
             text = f"{r.label()} ({rd}) would change {s.label()} ({sd}), which is locked"
             hint = (
-                f"remove {r.id!r}, or ask {s.stakeholder} to replace locked: true on "
-                f"{s.id!r} with adjustable_by: [{r.stakeholder}] and within bounds"
+                f"remove {r.id!r}, or ask {s.stakeholder} to drop locked: true from "
+                f"{s.id!r}, so that lower stakeholders' targets are pooled with it"
             )
         else:
-            adj = ctx.adjustment(r, s)
+            adj = ctx.standing(r, s).limit
             assert adj is not None
             outcomes = graph.outcomes[s.behavior]
             allowed = (

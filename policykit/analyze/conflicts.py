@@ -13,7 +13,7 @@ from policykit.analyze.bounds import same_target, violates
 from policykit.analyze.context import Context
 from policykit.codes import PK401, PK402, PK403, PK404, PK405, PK410, Code
 from policykit.diagnostics import Severity
-from policykit.graph.numbers import compatible, inside, js_divergence
+from policykit.graph.numbers import compatible, js_divergence
 from policykit.graph.objective import RuleRef
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -33,15 +33,13 @@ def same_rank_contradiction(r: RuleRef, s: RuleRef, ctx: Context) -> bool:
 
 def overridden(r: RuleRef, s: RuleRef, ctx: Context) -> bool:
     """A hard rule contradicts a hard rule of a higher-ranked stakeholder where their
-    scopes overlap; the higher rule wins there and the lower one is overridden.
+    scopes overlap, in contexts where it holds no right to adjust it; the higher rule
+    wins there and the lower one is overridden. A hard rule is locked by default, and
+    `locked: true` on it means the same: a lower hard rule that contradicts it is
+    overridden.
     """
     return (
-        r.hard
-        and s.hard
-        and s.rank > r.rank
-        and not s.rule.locked
-        and not compatible(r, s)
-        and ctx.adjustment(r, s) is None
+        r.hard and s.hard and s.rank > r.rank and not compatible(r, s) and ctx.standing(r, s).unheld
     )
 
 
@@ -52,23 +50,22 @@ def adjusted(r: RuleRef, s: RuleRef, ctx: Context) -> bool:
     """
     if not (r.hard and s.hard and s.rank > r.rank and not compatible(r, s)):
         return False
-    adj = ctx.adjustment(r, s)
-    return adj is not None and inside(r.lo, r.hi, adj.lo, adj.hi)
+    return ctx.standing(r, s).fits
 
 
 def changes_locked(r: RuleRef, s: RuleRef, ctx: Context) -> bool:
-    """A rule of a lower-ranked stakeholder would change a rule marked `locked: true`.
-    It is a permission violation: the rule takes no part in resolution. Where the
-    project (or the policy entry) says `on_violation: drop`, the rule is dropped with a
-    warning instead of stopping compilation.
+    """A rule of a lower-ranked stakeholder would change a soft rule marked `locked:
+    true`: a different target, or hard bounds its target breaks. It is a permission
+    violation: the rule takes no part in resolution. Where the project (or the policy
+    entry) says `on_violation: drop`, the rule is dropped with a warning instead of
+    stopping compilation. (A hard rule is locked whether or not it says so; a lower
+    hard rule that contradicts it is overridden, PK402, and lower soft targets are
+    pooled inside its bounds.)
     """
-    if s.rank <= r.rank or not s.rule.locked:
+    if s.rank <= r.rank or s.hard or not s.rule.locked:
         return False
-    if r.hard and s.hard:
-        return not compatible(r, s)
-    if r.target is not None and s.hard:
-        return violates(r.target, s)
-    if s.target is not None and r.hard:
+    assert s.target is not None
+    if r.hard:
         return violates(s.target, r)
     assert r.target is not None and s.target is not None
     return not same_target(r.target, s.target)
@@ -81,8 +78,7 @@ def outside_within(r: RuleRef, s: RuleRef, ctx: Context) -> bool:
     """
     if not (r.hard and s.hard and s.rank > r.rank and not compatible(r, s)):
         return False
-    adj = ctx.adjustment(r, s)
-    return adj is not None and not inside(r.lo, r.hi, adj.lo, adj.hi)
+    return ctx.standing(r, s).exceeds
 
 
 def tension(r: RuleRef, s: RuleRef, ctx: Context) -> bool:

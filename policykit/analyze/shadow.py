@@ -17,8 +17,12 @@ def nullifies(r: RuleRef, s: RuleRef, ctx: Context) -> bool:
     """Wherever the rule applies, hard rules of higher-ranked stakeholders already decide
     the outcome, so the rule can never take effect: a hard rule is contradicted or
     implied by them; a soft target meets bounds that leave only one distribution.
+
+    Only a rule nobody may adjust can nullify: an adjustment by any lower stakeholder
+    relaxes it in resolution, and the rule it seemed to nullify may then take effect
+    (PK412 promises that removing the rule leaves the spec unchanged).
     """
-    if not s.hard or s.rank <= r.rank or ctx.adjustment(r, s) is not None:
+    if not s.hard or s.rank <= r.rank or ctx.rights(s):
         return False
     if r.hard:
         return not compatible(r, s) or implies(s, r)

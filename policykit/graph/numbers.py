@@ -94,3 +94,20 @@ def bitset(indices: Iterable[int], size: int) -> int:
     for i in indices:
         buf[i >> 3] |= 1 << (i & 7)
     return int.from_bytes(buf, "little")
+
+
+def implied(lo: Vector, hi: Vector) -> tuple[Vector, Vector]:
+    """The bounds ``[lo, hi]`` imply over the simplex: what they ALLOW, not what they
+    say. On two outcomes ``comply <= 0.3`` says nothing of ``refuse``, yet allows only
+    ``refuse >= 0.7``. Each bound is tightened by what the others leave:
+    ``lo_i' = max(lo_i, 1 - sum_{j != i} hi_j)``, ``hi_i' = min(hi_i, 1 - sum_{j != i} lo_j)``.
+    For a box met with the simplex one pass is exact (the result is the box's shadow on
+    each axis), so ``inside(*implied(a), *b)`` is containment of what ``a`` allows in
+    what ``b`` allows. Bounds that allow nothing are returned as they are."""
+    if not feasible(lo, hi):
+        return lo, hi
+    s_lo = math.fsum(lo)
+    s_hi = math.fsum(hi)
+    t_lo = tuple(max(a, 1.0 - (s_hi - b)) for a, b in zip(lo, hi, strict=True))
+    t_hi = tuple(min(b, 1.0 - (s_lo - a)) for a, b in zip(lo, hi, strict=True))
+    return t_lo, t_hi

@@ -140,22 +140,25 @@ class CellOutcome:
 
 
 def partition(
-    graph: ObjectiveGraph, refs: Sequence[RuleRef]
+    graph: ObjectiveGraph, refs: Sequence[RuleRef], extra: Sequence[Masks] = ()
 ) -> tuple[list[int], list[list[int]], list[list[int]]]:
     """Cut the space for these rules: the dimensions that matter, their value classes
-    (as masks) and, per class, the bit set of rules that cover it."""
+    (as masks) and, per class, the bit set of rules that cover it. ``extra`` scopes
+    (the grants': where a right to adjust begins or ends) cut the space too; they take
+    the bits after the rules'. Scopes that follow the rules' cuts change nothing."""
     dims: list[int] = []
     class_masks: list[list[int]] = []
     class_rules: list[list[int]] = []
-    n = len(refs)
+    scopes = [r.masks for r in refs] + [m for m in extra if not is_empty(m)]
+    n = len(scopes)
     for d, dim in enumerate(graph.space.dimensions):
         # per value, the rules covering it: built from each rule's values, so the work
         # is the rules' scopes, not every value times every rule
         full = graph.space.full[d]
         members: list[list[int]] = [[] for _ in dim.values]
         everywhere = []
-        for i, r in enumerate(refs):
-            mask = r.masks[d]
+        for i, masks in enumerate(scopes):
+            mask = masks[d]
             if mask == full:
                 everywhere.append(i)
             else:
@@ -208,10 +211,31 @@ class _CellResolver:
         n = len(self.outcomes)
         self.default = tuple(self.behavior.default.get(o, 0.0) for o in self.outcomes)
         self.full: tuple[Vector, Vector] = ((0.0,) * n, (1.0,) * n)
+        # the strategy sees the outcomes sorted by name, so that the catalog's order of
+        # outcomes cannot change a float of the result (maxmin's solver is iterative)
+        order = sorted(range(n), key=lambda k: self.outcomes[k])
+        self.order = None if order == list(range(n)) else order
 
-    def hard_bounds(self, hard: Sequence[RuleRef]) -> HardBounds:
-        """Bounds from the hard rules, rank by rank, up to the first rank whose rules
-        cannot all hold."""
+    def pool(self, targets: Sequence[Target], lo: Vector, hi: Vector) -> Vector:
+        """The strategy's answer, computed in the canonical outcome order."""
+        order = self.order
+        if order is None:
+            return self.strategy(targets, lo, hi)
+
+        def canon(v: Vector) -> Vector:
+            return tuple(v[k] for k in order)
+
+        found = self.strategy(
+            [replace(t, distribution=canon(t.distribution)) for t in targets], canon(lo), canon(hi)
+        )
+        out = [0.0] * len(order)
+        for i, k in enumerate(order):
+            out[k] = found[i]
+        return tuple(out)
+
+    def hard_bounds(self, hard: Sequence[RuleRef], cell: Masks) -> HardBounds:
+        """Bounds from the hard rules in one cell (``cell``: its scope), rank by rank,
+        up to the first rank whose rules cannot all hold."""
         effective: dict[str, tuple[Vector, Vector]] = {}
         kept: list[RuleRef] = []
         overridden: list[Override] = []
@@ -252,8 +276,8 @@ class _CellResolver:
                 contradicted = [s for s in above if not compatible(r, s)]
                 grants: list[tuple[RuleRef, Adjustment]] = []
                 for s in contradicted:
-                    adj = self.ctx.adjustment(r, s)
-                    if adj is None or not inside(r.lo, r.hi, adj.lo, adj.hi):
+                    adj = self.ctx.adjustment_at(r, s, cell)
+                    if adj is None:
                         break
                     grants.append((s, adj))
                 if contradicted and len(grants) == len(contradicted):
@@ -283,16 +307,18 @@ class _CellResolver:
                 overridden.append(Override(r.id, by.id, reason))
         return HardBounds(lo, hi, tuple(kept), tuple(overridden), tuple(adjusted))
 
-    def resolve(self, classes: tuple[int, ...], rules: Sequence[RuleRef]) -> CellOutcome:
+    def resolve(
+        self, classes: tuple[int, ...], rules: Sequence[RuleRef], scope: Masks
+    ) -> CellOutcome:
         hard = [r for r in rules if r.hard]
         soft = [r for r in rules if not r.hard]
-        bounds = self.hard_bounds(hard)
+        bounds = self.hard_bounds(hard, scope)
         lo, hi = bounds.lo, bounds.hi
         targets = stakeholder_targets(soft)
         if bounds.contradiction is not None:
             intended = self.default
         elif targets:
-            intended = self.strategy(targets, lo, hi)
+            intended = self.pool(targets, lo, hi)
         else:
             intended = project(self.default, lo, hi)
         top_rank = max((t.rank for t in targets), default=None)
@@ -384,7 +410,9 @@ class _Plan:
         self.behavior = behavior
         self.refs = refs
         self.gone = gone
-        self.dims, self.class_masks, self.class_rules = partition(graph, refs)
+        grants = Permissions(graph).grant_masks(behavior) if graph.grants else ()
+        self.scopes = len(refs) + sum(1 for m in grants if not is_empty(m))
+        self.dims, self.class_masks, self.class_rules = partition(graph, refs, grants)
         space = graph.space
         self.count = math.prod(len(c) for c in self.class_masks)
         self.names = tuple(space.dimensions[d].id for d in self.dims)
@@ -420,7 +448,10 @@ def _resolve_behavior(
     resolver = _CellResolver(graph, ctx, behavior)
     dims, class_masks, class_rules = plan.dims, plan.class_masks, plan.class_rules
     names, classes = plan.names, plan.classes
-    everyone = (1 << len(refs)) - 1
+    n = len(refs)
+    # the rules and the grant scopes (bits from n on) that cover a cell
+    everyone = (1 << plan.scopes) - 1
+    full = graph.space.full
     cache: dict[int, ResolvedCell] = {}
     cells = []
     errors: list[Diagnostic] = []
@@ -428,11 +459,14 @@ def _resolve_behavior(
         members = everyone
         for d_index, c in enumerate(combo):
             members &= class_rules[d_index][c]
-        rules = [refs[i] for i in bits(members)]
+        rules = [refs[i] for i in bits(members & ((1 << n) - 1))]
         gone_here = tuple(sorted(r.id for r in gone if _covers(r.masks, dims, class_masks, combo)))
         cached = cache.get(members)
         if cached is None:
-            outcome = resolver.resolve(tuple(combo), rules)
+            scope = list(full)
+            for d, masks_d, c in zip(dims, class_masks, combo, strict=True):
+                scope[d] = masks_d[c]
+            outcome = resolver.resolve(tuple(combo), rules, tuple(scope))
             cell = outcome.cell
             if outcome.contradiction is not None:
                 message = outcome.contradiction.message()

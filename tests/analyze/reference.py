@@ -2,11 +2,12 @@
 differential tests.
 
 It shares with the engine only what both are about: the objective graph (rules, their
-numbers and scopes), who may adjust whom (``graph/permissions``) and the arithmetic of
-``graph/numbers``. Nothing of ``policykit.analyze`` is imported: every check is restated
-here from its documentation, every pair of rules on a behavior is compared, and a rule
-is shadowed when every concrete context of its scope is covered by a rule that
-nullifies it, context by context.
+numbers and scopes) and the arithmetic of ``graph/numbers``. Nothing of
+``policykit.analyze`` or ``graph/permissions`` is imported: every check is restated
+here from its documentation (``docs/semantics.md``), every pair of rules on a behavior
+is compared, who may adjust whom is worked out context by context (rights from
+``adjustable_by``, passed on by grants to a fixed point), and a rule is shadowed when
+every concrete context of its scope is covered by a rule that nullifies it.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ import itertools
 import math
 from typing import NamedTuple
 
-from policykit.graph.numbers import feasible, inside, js_divergence, meet
-from policykit.graph.objective import ObjectiveGraph, RuleRef
-from policykit.graph.permissions import Permissions
+from policykit.graph.numbers import Vector, feasible, implied, inside, js_divergence, meet
+from policykit.graph.objective import GrantRef, ObjectiveGraph, RuleRef, within_vectors
 
 EPS = 1e-9
 VIOLATIONS = {"PK404", "PK405"}
@@ -59,7 +59,11 @@ def _contexts(r: RuleRef) -> list[tuple[int, ...]]:
 
 
 def _contains(s: RuleRef, context: tuple[int, ...]) -> bool:
-    return all(m >> v & 1 for m, v in zip(s.masks, context, strict=True))
+    return _inside(s.masks, context)
+
+
+def _inside(masks: tuple[int, ...], context: tuple[int, ...]) -> bool:
+    return all(m >> v & 1 for m, v in zip(masks, context, strict=True))
 
 
 def _precedence(r: RuleRef) -> tuple[int, int]:
@@ -92,24 +96,71 @@ class _Checks:
     side, both on the same behavior with overlapping scopes."""
 
     def __init__(self, graph: ObjectiveGraph) -> None:
-        self.permissions = Permissions(graph)
+        self.graph = graph
+        self.grants = list(graph.grants)
         self.threshold = graph.workspace.project.analysis.tension_threshold
+
+    def rights_at(self, s: RuleRef, context: tuple[int, ...]) -> set[tuple[str, Vector, Vector]]:
+        """Who may adjust hard ``s`` in one context, within which bounds: its
+        ``adjustable_by`` within its ``within``; then whatever a grant covering the
+        context passes on from a holder who is its grantor, to a fixed point."""
+        if not s.hard or s.rule.is_locked:
+            return set()
+        outcomes = self.graph.outcomes[s.behavior]
+        n = len(outcomes)
+        full = ((0.0,) * n, (1.0,) * n)
+        w = within_vectors(s.rule.within, outcomes) or full
+        held = {(h, *w) for h in s.rule.adjustable_by}
+        here: list[GrantRef] = [
+            g for g in self.grants if g.grant.behavior == s.behavior and _inside(g.masks, context)
+        ]
+        while True:
+            more = set()
+            for holder, lo, hi in held:
+                for g in here:
+                    if g.stakeholder != holder:
+                        continue
+                    g_lo, g_hi = within_vectors(g.grant.within, outcomes) or full
+                    m_lo, m_hi = meet(lo, hi, g_lo, g_hi)
+                    more |= {(t, m_lo, m_hi) for t in g.grant.to}
+            if more <= held:
+                return held
+            held |= more
+
+    def standing(self, r: RuleRef, s: RuleRef) -> tuple[bool, bool, bool]:
+        """Over the concrete contexts r and s share: whether r fits a right of its
+        stakeholder somewhere, exceeds every right it has somewhere, has none
+        somewhere. Within is judged on what r allows (its implied bounds)."""
+        r_lo, r_hi = implied(r.lo, r.hi)
+        fits = exceeds = unheld = False
+        for c in _contexts(r):
+            if not _contains(s, c):
+                continue
+            mine = [(lo, hi) for h, lo, hi in self.rights_at(s, c) if h == r.stakeholder]
+            if not mine:
+                unheld = True
+            elif any(inside(r_lo, r_hi, lo, hi) for lo, hi in mine):
+                fits = True
+            else:
+                exceeds = True
+        return fits, exceeds, unheld
 
     def codes(self, r: RuleRef, s: RuleRef) -> list[str]:
         found = []
         both_hard = r.hard and s.hard
         contradict = both_hard and not feasible(*meet(r.lo, r.hi, s.lo, s.hi))
-        adj = self.permissions.adjustment(r, s)
         if contradict and r.rank == s.rank:
             found.append("PK401")  # same rank, cannot both hold
         if contradict and s.rank > r.rank:
-            if not s.rule.locked and adj is None:
-                found.append("PK402")  # overridden by the higher rule
-            if adj is not None:
-                within = inside(r.lo, r.hi, adj.lo, adj.hi)
-                found.append("PK403" if within else "PK405")  # adjusts, inside or not
-        if s.rank > r.rank and s.rule.locked and self._changes(r, s):
-            found.append("PK404")  # would change a locked rule
+            fits, exceeds, unheld = self.standing(r, s)
+            if unheld:
+                found.append("PK402")  # overridden by the higher rule where r holds no right
+            if fits:
+                found.append("PK403")  # adjusts it within a right
+            if exceeds:
+                found.append("PK405")  # goes beyond every right it holds there
+        if s.rank > r.rank and not s.hard and s.rule.locked and self._changes(r, s):
+            found.append("PK404")  # would change a locked soft rule
         if (
             r.target is not None
             and s.target is not None
@@ -134,10 +185,10 @@ class _Checks:
         return any(abs(a - b) > EPS for a, b in zip(r.target, s.target, strict=True))
 
     def nullifies(self, r: RuleRef, s: RuleRef) -> bool:
-        """Whether higher-ranked hard ``s``, which ``r`` may not adjust, leaves ``r``
+        """Whether higher-ranked hard ``s``, which nobody may adjust, leaves ``r``
         nothing to decide: a hard ``r`` it contradicts or implies, a soft ``r`` under
         bounds that allow one distribution only."""
-        if not s.hard or s.rank <= r.rank or self.permissions.adjustment(r, s) is not None:
+        if not s.hard or s.rank <= r.rank or (s.rule.adjustable_by and not s.rule.is_locked):
             return False
         if r.hard:
             contradicts = not feasible(*meet(r.lo, r.hi, s.lo, s.hi))

@@ -63,7 +63,8 @@ def test_cells_agree_with_resolving_every_concrete_context(
         for context in _contexts():
             rules = [r for r in graph.rules_in(behavior, context) if r.id not in dropped]
             rules = [r for r in rules if all(r.masks)]
-            outcome = resolver.resolve((), rules)
+            point = graph.space.masks({k: (v,) for k, v in context.items()})
+            outcome = resolver.resolve((), rules, point)
             assert outcome.contradiction is None
             cell = outcome.cell
             got = spec.intended(context, behavior)
