@@ -41,7 +41,6 @@ from policykit.graph.numbers import (
     bitset,
     compatible,
     feasible,
-    inside,
     meet,
 )
 from policykit.graph.objective import ObjectiveGraph, RuleRef
