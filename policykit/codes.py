@@ -414,6 +414,26 @@ PK218 = _c(
     "Use fewer distinct `when` value sets on the behavior, split it in two, or raise "
     "`limits.max_cells_per_behavior` in the project file.",
 )
+PK219 = _c(
+    "PK219",
+    "Permission field without effect on this kind of rule",
+    E,
+    """
+- id: dev-concise
+  behavior: conciseness
+  target: {concise: 0.7, thorough: 0.3}
+  adjustable_by: [user]
+  within: {concise: {min: 0.5}}   # a soft rule: lower stakeholders pool with it freely
+- id: dev-no-malware
+  behavior: cyber_malware
+  forbid: comply
+  locked: false                   # a hard rule is locked unless it says adjustable_by
+""",
+    "A soft rule is a default that lower stakeholders' targets are pooled with; to keep "
+    "them inside limits, write the limits as a hard `bounds` rule (with `adjustable_by` "
+    "and `within` if they may move it), or make the soft rule `locked: true`. To let lower "
+    "stakeholders change a hard rule, give it `adjustable_by` instead of `locked: false`.",
+)
 PK301 = _c(
     "PK301",
     "Cycle in refines relations",

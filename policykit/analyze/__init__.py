@@ -14,9 +14,11 @@ from dataclasses import dataclass
 
 from policykit.analyze import fork
 from policykit.analyze.base import other_side, report
+from policykit.analyze.cells import behavior_cells, cell_caps
 from policykit.analyze.conflicts import VIOLATIONS, pair_codes
 from policykit.analyze.context import Context
 from policykit.analyze.grants import grant_exceeds
+from policykit.analyze.locks import inert_permissions
 from policykit.analyze.pairs import PairFinding, behavior_findings, candidate_pairs
 from policykit.analyze.relations import declared_conflicts, empty_scopes, refines_cycles
 from policykit.analyze.shadow import duplicates
@@ -40,6 +42,8 @@ class Analysis:
     diagnostics: tuple[Diagnostic, ...]
     dropped: frozenset[str]
     """Ids of the dropped rules."""
+    cells: tuple[tuple[str, int], ...] = ()
+    """How many cells resolution will cut each behavior into (for the caps)."""
 
 
 def find_pairs(
@@ -197,10 +201,14 @@ def analyze(graph: ObjectiveGraph, tuning: Tuning | None = None) -> Analysis:
             # otherwise go unfound, and the rule be applied
             return Analysis((too_many_pairs(graph, behavior, pairs, cap),), frozenset())
         findings = find_pairs(graph, ctx, (behavior,))
-        return Analysis(tuple(emit(graph, ctx, findings)), dropped_by(findings))
+        dropped = dropped_by(findings)
+        count, infeasible = behavior_cells(graph, behavior, dropped)
+        diagnostics = (*emit(graph, ctx, findings), *infeasible)
+        return Analysis(diagnostics, dropped, ((behavior, count),))
 
     def across_behaviors() -> tuple[list[Diagnostic], list[Diagnostic]]:
         before = refines_cycles(graph) + empty_scopes(graph, graph.rules)
+        before += inert_permissions(graph, graph.rules)
         after = declared_conflicts(graph) + duplicates(graph, graph.rules)
         after += [d for g in graph.grants if (d := grant_exceeds(ctx, g)) is not None]
         return before, after
@@ -219,7 +227,9 @@ def analyze(graph: ObjectiveGraph, tuning: Tuning | None = None) -> Analysis:
     )
     pairs = [d for a in per_behavior for d in a.diagnostics]
     dropped = frozenset().union(*(a.dropped for a in per_behavior))
-    return Analysis((*before, *pairs, *after), dropped)
+    counts = tuple(c for a in per_behavior for c in a.cells)
+    caps = cell_caps(graph, counts)
+    return Analysis((*before, *pairs, *after, *caps), dropped, counts)
 
 
 def too_many_pairs(graph: ObjectiveGraph, behavior: str, pairs: int, cap: int) -> Diagnostic:
@@ -237,10 +247,17 @@ def too_many_pairs(graph: ObjectiveGraph, behavior: str, pairs: int, cap: int) -
     )
 
 
-def _encode(a: Analysis) -> tuple[list[Row], tuple[str, ...]]:
-    return [d.to_row() for d in a.diagnostics], tuple(a.dropped)
+_Encoded = tuple[list[Row], tuple[str, ...], tuple[tuple[str, int], ...]]
 
 
-def _decode(encoded: tuple[list[Row], tuple[str, ...]]) -> Analysis:
-    rows, dropped = encoded
-    return Analysis(tuple(Diagnostic.from_row(row) for row in rows), frozenset(dropped))
+def _encode(a: Analysis) -> _Encoded:
+    return [d.to_row() for d in a.diagnostics], tuple(a.dropped), a.cells
+
+
+def _decode(encoded: _Encoded) -> Analysis:
+    rows, dropped, cells = encoded
+    return Analysis(
+        tuple(Diagnostic.from_row(row) for row in rows),
+        frozenset(dropped),
+        tuple((b, int(n)) for b, n in cells),
+    )

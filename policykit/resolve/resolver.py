@@ -32,21 +32,26 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from policykit.codes import PK216, PK218, PK420, diag
-from policykit.diagnostics import Diagnostic, Related
+from policykit.diagnostics import Diagnostic
 from policykit.graph.numbers import (
     Vector,
-    bit_indices,
     bits,
-    bitset,
     compatible,
     feasible,
     meet,
 )
 from policykit.graph.objective import ObjectiveGraph, RuleRef
 from policykit.graph.permissions import Adjustment, Permissions
-from policykit.graph.scope import Masks, is_empty
+from policykit.graph.scope import Masks
 from policykit.resolve.distributions import kl, project
+from policykit.resolve.feasibility import (
+    Contradiction,
+    Plan,
+    cap_errors,
+    cell_error,
+    holds,
+    plan_of,
+)
 from policykit.resolve.strategies import STRATEGIES, Target
 
 
@@ -106,18 +111,6 @@ class Resolution:
 
 
 @dataclass(frozen=True, slots=True)
-class Contradiction:
-    """Hard rules of one rank that cannot all hold in a cell (PK420)."""
-
-    rank: int
-    rules: tuple[str, ...]
-
-    def message(self) -> str:
-        ids = ", ".join(repr(r) for r in self.rules)
-        return f"hard rules of rank {self.rank} cannot all hold: {ids}"
-
-
-@dataclass(frozen=True, slots=True)
 class HardBounds:
     """The bounds a cell's hard rules leave, and what became of each rule. With a
     ``contradiction``, the rules of higher ranks as far as they were applied."""
@@ -136,48 +129,6 @@ class CellOutcome:
 
     cell: ResolvedCell
     contradiction: Contradiction | None
-
-
-def partition(
-    graph: ObjectiveGraph, refs: Sequence[RuleRef], extra: Sequence[Masks] = ()
-) -> tuple[list[int], list[list[int]], list[list[int]]]:
-    """Cut the space for these rules: the dimensions that matter, their value classes
-    (as masks) and, per class, the bit set of rules that cover it. ``extra`` scopes
-    (the grants': where a right to adjust begins or ends) cut the space too; they take
-    the bits after the rules'. Scopes that follow the rules' cuts change nothing."""
-    dims: list[int] = []
-    class_masks: list[list[int]] = []
-    class_rules: list[list[int]] = []
-    scopes = [r.masks for r in refs] + [m for m in extra if not is_empty(m)]
-    n = len(scopes)
-    for d, dim in enumerate(graph.space.dimensions):
-        # per value, the rules covering it: built from each rule's values, so the work
-        # is the rules' scopes, not every value times every rule
-        full = graph.space.full[d]
-        members: list[list[int]] = [[] for _ in dim.values]
-        everywhere = []
-        for i, masks in enumerate(scopes):
-            mask = masks[d]
-            if mask == full:
-                everywhere.append(i)
-            else:
-                for v in bit_indices(mask):
-                    members[v].append(i)
-        if len(everywhere) == n:
-            continue
-        base = bitset(everywhere, n)
-        groups: dict[int, int] = {}
-        for v, covering in enumerate(members):
-            key = base | bitset(covering, n) if covering else base
-            groups[key] = groups.get(key, 0) | (1 << v)
-        if len(groups) < 2:
-            continue
-        # classes in the order of their first value, so cells are stable
-        ordered = sorted(groups.items(), key=lambda kv: kv[1] & -kv[1])
-        dims.append(d)
-        class_masks.append([m for _, m in ordered])
-        class_rules.append([c for c, _ in ordered])
-    return dims, class_masks, class_rules
 
 
 def stakeholder_targets(soft: Sequence[RuleRef]) -> list[Target]:
@@ -256,10 +207,7 @@ class _CellResolver:
         ordered = sorted(hard, key=lambda r: (-r.rank, r.stakeholder, r.id))
         for rank, group in itertools.groupby(ordered, key=lambda r: r.rank):
             members = list(group)
-            g_lo, g_hi = self.full
-            for r in members:
-                g_lo, g_hi = meet(g_lo, g_hi, r.lo, r.hi)
-            if not feasible(g_lo, g_hi):
+            if not holds(members):
                 contradiction = Contradiction(rank, tuple(r.id for r in members))
                 return HardBounds(
                     lo, hi, tuple(kept), tuple(overridden), tuple(adjusted), contradiction
@@ -358,38 +306,10 @@ def resolve(graph: ObjectiveGraph, dropped: frozenset[str] = frozenset()) -> Res
     more than ``limits.max_cells`` (PK216): the count is cheap, the cells are not.
     """
     ctx = Permissions(graph)
-    limits = graph.workspace.project.limits
-    plans = []
-    diagnostics: list[Diagnostic] = []
-    total = 0
-    for behavior in graph.behaviors():
-        all_refs = [r for r in graph.rules_for(behavior) if not is_empty(r.masks)]
-        refs = [r for r in all_refs if r.id not in dropped]
-        gone = [r for r in all_refs if r.id in dropped]
-        plan = _Plan(graph, behavior, refs, gone)
-        if plan.count > limits.max_cells_per_behavior:
-            diagnostics.append(plan.too_many(limits.max_cells_per_behavior))
-        else:
-            total += plan.count
-        plans.append(plan)
-    if total > limits.max_cells:
-        largest = max(plans, key=lambda p: p.count)
-        file, line, col = graph.workspace.origins[largest.behavior].position()
-        diagnostics.append(
-            diag(
-                PK216,
-                f"the rules divide the project's behaviors into {total} cells together, "
-                f"more than the cap of {limits.max_cells} (the most: {largest.count} in "
-                f"{largest.behavior!r})",
-                file,
-                line,
-                col,
-                hint="use fewer distinct when value sets, or raise limits.max_cells in the "
-                "project file",
-            )
-        )
+    plans = [plan_of(graph, behavior, dropped) for behavior in graph.behaviors()]
+    diagnostics = cap_errors(graph, [(p.behavior, p.count) for p in plans])
     if diagnostics:
-        return Resolution(tuple(p.empty() for p in plans), tuple(diagnostics))
+        return Resolution(tuple(_empty(p) for p in plans), tuple(diagnostics))
     behaviors = []
     for plan in plans:
         resolved, errors = _resolve_behavior(graph, ctx, plan)
@@ -398,78 +318,33 @@ def resolve(graph: ObjectiveGraph, dropped: frozenset[str] = frozenset()) -> Res
     return Resolution(tuple(behaviors), tuple(diagnostics))
 
 
-class _Plan:
-    """One behavior's rules and how they cut its context space, before any cell is
-    resolved."""
-
-    def __init__(
-        self, graph: ObjectiveGraph, behavior: str, refs: list[RuleRef], gone: list[RuleRef]
-    ) -> None:
-        self.graph = graph
-        self.behavior = behavior
-        self.refs = refs
-        self.gone = gone
-        grants = Permissions(graph).grant_masks(behavior) if graph.grants else ()
-        self.scopes = len(refs) + sum(1 for m in grants if not is_empty(m))
-        self.dims, self.class_masks, self.class_rules = partition(graph, refs, grants)
-        space = graph.space
-        self.count = math.prod(len(c) for c in self.class_masks)
-        self.names = tuple(space.dimensions[d].id for d in self.dims)
-        self.classes = tuple(
-            tuple(tuple(space.values_of(d, m)) for m in masks)
-            for d, masks in zip(self.dims, self.class_masks, strict=True)
-        )
-
-    def empty(self) -> BehaviorResolution:
-        outcomes = self.graph.outcomes[self.behavior]
-        return BehaviorResolution(self.behavior, outcomes, self.names, self.classes, ())
-
-    def too_many(self, cap: int) -> Diagnostic:
-        file, line, col = self.graph.workspace.origins[self.behavior].position()
-        return diag(
-            PK218,
-            f"the rules on {self.behavior!r} divide its context space into {self.count} "
-            f"cells, more than the cap of {cap}",
-            file,
-            line,
-            col,
-            behavior=self.behavior,
-            hint="use fewer distinct when value sets on the behavior, or raise "
-            "limits.max_cells_per_behavior in the project file",
-        )
+def _empty(plan: Plan) -> BehaviorResolution:
+    outcomes = plan.graph.outcomes[plan.behavior]
+    return BehaviorResolution(plan.behavior, outcomes, plan.names, plan.classes, ())
 
 
 def _resolve_behavior(
-    graph: ObjectiveGraph, ctx: Permissions, plan: _Plan
+    graph: ObjectiveGraph, ctx: Permissions, plan: Plan
 ) -> tuple[BehaviorResolution, list[Diagnostic]]:
     """The behavior's cells, and its errors."""
     behavior, refs, gone = plan.behavior, plan.refs, plan.gone
     resolver = _CellResolver(graph, ctx, behavior)
-    dims, class_masks, class_rules = plan.dims, plan.class_masks, plan.class_rules
+    dims, class_masks = plan.dims, plan.class_masks
     names, classes = plan.names, plan.classes
-    n = len(refs)
-    # the rules and the grant scopes (bits from n on) that cover a cell
-    everyone = (1 << plan.scopes) - 1
-    full = graph.space.full
+    low = (1 << len(refs)) - 1
     cache: dict[int, ResolvedCell] = {}
     cells = []
     errors: list[Diagnostic] = []
-    for combo in itertools.product(*(range(len(c)) for c in class_masks)):
-        members = everyone
-        for d_index, c in enumerate(combo):
-            members &= class_rules[d_index][c]
-        rules = [refs[i] for i in bits(members & ((1 << n) - 1))]
+    for combo, members, scope in plan.cells():
+        rules = [refs[i] for i in bits(members & low)]
         gone_here = tuple(sorted(r.id for r in gone if _covers(r.masks, dims, class_masks, combo)))
         cached = cache.get(members)
         if cached is None:
-            scope = list(full)
-            for d, masks_d, c in zip(dims, class_masks, combo, strict=True):
-                scope[d] = masks_d[c]
-            outcome = resolver.resolve(tuple(combo), rules, tuple(scope))
+            outcome = resolver.resolve(tuple(combo), rules, scope)
             cell = outcome.cell
             if outcome.contradiction is not None:
                 message = outcome.contradiction.message()
-                errors.append(_cell_error(graph, behavior, rules, names, classes, combo, message))
+                errors.append(cell_error(graph, behavior, rules, names, classes, combo, message))
             cache[members] = cell
         else:
             cell = replace(cached, classes=tuple(combo))
@@ -484,36 +359,4 @@ def _covers(
 ) -> bool:
     return all(
         masks[d] & class_masks[i][c] for i, (d, c) in enumerate(zip(dims, combo, strict=True))
-    )
-
-
-def _cell_error(
-    graph: ObjectiveGraph,
-    behavior: str,
-    rules: Sequence[RuleRef],
-    names: tuple[str, ...],
-    classes: tuple[tuple[tuple[str, ...], ...], ...],
-    combo: tuple[int, ...],
-    message: str,
-) -> Diagnostic:
-    where = (
-        ", ".join(
-            f"{name}={classes[i][c][0]}"
-            for i, (name, c) in enumerate(zip(names, combo, strict=True))
-        )
-        or "every context"
-    )
-    hard = sorted((r for r in rules if r.hard), key=lambda r: r.order)
-    first = hard[0]
-    line, col = first.position()
-    return diag(
-        PK420,
-        f"in {where}: {message}",
-        first.file,
-        line,
-        col,
-        related=tuple(Related(f"{r.label()}", r.file, *r.position()) for r in hard[1:]),
-        behavior=behavior,
-        stakeholders=tuple(sorted({r.stakeholder for r in hard})),
-        hint="loosen one of the bounds, or narrow a rule's when so they no longer meet",
     )

@@ -1,0 +1,265 @@
+"""What resolution can reject, found without resolving: how finely a behavior's rules
+cut its context space (PK218, PK216), and hard rules of one rank that cannot all hold
+in some cell (PK420).
+
+Resolution meets these while it resolves; ``validate`` asks the same questions, through
+this same code, so that it reports everything ``compile`` would reject (see
+``docs/semantics.md``: validate has an error exactly when compile fails).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from policykit.codes import PK216, PK218, PK420, diag
+from policykit.diagnostics import Diagnostic, Related
+from policykit.graph.numbers import bit_indices, bits, bitset, feasible, meet
+from policykit.graph.objective import ObjectiveGraph, RuleRef
+from policykit.graph.permissions import Permissions
+from policykit.graph.scope import Masks, is_empty
+
+
+def holds(hard: Iterable[RuleRef]) -> bool:
+    """Whether these hard rules can all hold together."""
+    lo: tuple[float, ...] | None = None
+    hi: tuple[float, ...] = ()
+    for r in hard:
+        if lo is None:
+            lo, hi = r.lo, r.hi
+        else:
+            lo, hi = meet(lo, hi, r.lo, r.hi)
+    return lo is None or feasible(lo, hi)
+
+
+def contradiction(hard: Sequence[RuleRef]) -> Contradiction | None:
+    """The highest rank whose hard rules (of one cell) cannot all hold, if any."""
+    if holds(hard):
+        return None
+    ordered = sorted(hard, key=lambda r: (-r.rank, r.stakeholder, r.id))
+    for rank, group in itertools.groupby(ordered, key=lambda r: r.rank):
+        members = list(group)
+        if not holds(members):
+            return Contradiction(rank, tuple(r.id for r in members))
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Contradiction:
+    """Hard rules of one rank that cannot all hold in a cell (PK420)."""
+
+    rank: int
+    rules: tuple[str, ...]
+
+    def message(self) -> str:
+        ids = ", ".join(repr(r) for r in self.rules)
+        return f"hard rules of rank {self.rank} cannot all hold: {ids}"
+
+
+def _pairwise(found: Contradiction, rules: Sequence[RuleRef]) -> bool:
+    """Whether two of the contradicting rules already contradict each other: the
+    analysis reports that pair as PK401 (an error too), so PK420 would repeat it."""
+    group = [r for r in rules if r.id in found.rules]
+    return any(not holds((a, b)) for a, b in itertools.combinations(group, 2))
+
+
+def partition(
+    graph: ObjectiveGraph, refs: Sequence[RuleRef], extra: Sequence[Masks] = ()
+) -> tuple[list[int], list[list[int]], list[list[int]]]:
+    """Cut the space for these rules: the dimensions that matter, their value classes
+    (as masks) and, per class, the bit set of rules that cover it. ``extra`` scopes
+    (the grants': where a right to adjust begins or ends) cut the space too; they take
+    the bits after the rules'. Scopes that follow the rules' cuts change nothing."""
+    dims: list[int] = []
+    class_masks: list[list[int]] = []
+    class_rules: list[list[int]] = []
+    scopes = [r.masks for r in refs] + [m for m in extra if not is_empty(m)]
+    n = len(scopes)
+    for d, dim in enumerate(graph.space.dimensions):
+        # per value, the rules covering it: built from each rule's values, so the work
+        # is the rules' scopes, not every value times every rule
+        full = graph.space.full[d]
+        members: list[list[int]] = [[] for _ in dim.values]
+        everywhere = []
+        for i, masks in enumerate(scopes):
+            mask = masks[d]
+            if mask == full:
+                everywhere.append(i)
+            else:
+                for v in bit_indices(mask):
+                    members[v].append(i)
+        if len(everywhere) == n:
+            continue
+        base = bitset(everywhere, n)
+        groups: dict[int, int] = {}
+        for v, covering in enumerate(members):
+            key = base | bitset(covering, n) if covering else base
+            groups[key] = groups.get(key, 0) | (1 << v)
+        if len(groups) < 2:
+            continue
+        # classes in the order of their first value, so cells are stable
+        ordered = sorted(groups.items(), key=lambda kv: kv[1] & -kv[1])
+        dims.append(d)
+        class_masks.append([m for _, m in ordered])
+        class_rules.append([c for c, _ in ordered])
+    return dims, class_masks, class_rules
+
+
+class Plan:
+    """One behavior's rules and how they cut its context space, before any cell is
+    resolved."""
+
+    def __init__(
+        self, graph: ObjectiveGraph, behavior: str, refs: list[RuleRef], gone: list[RuleRef]
+    ) -> None:
+        self.graph = graph
+        self.behavior = behavior
+        self.refs = refs
+        self.gone = gone
+        grants = Permissions(graph).grant_masks(behavior) if graph.grants else ()
+        self.scopes = len(refs) + sum(1 for m in grants if not is_empty(m))
+        self.dims, self.class_masks, self.class_rules = partition(graph, refs, grants)
+        space = graph.space
+        self.count = math.prod(len(c) for c in self.class_masks)
+        self.names = tuple(space.dimensions[d].id for d in self.dims)
+        self.classes = tuple(
+            tuple(tuple(space.values_of(d, m)) for m in masks)
+            for d, masks in zip(self.dims, self.class_masks, strict=True)
+        )
+
+    def cells(self) -> Iterator[tuple[tuple[int, ...], int, Masks]]:
+        """Each cell in row-major order: its class per dimension, the bit set of the
+        rules (bits below ``len(refs)``) and grant scopes covering it, and its scope."""
+        full = self.graph.space.full
+        everyone = (1 << self.scopes) - 1
+        for combo in itertools.product(*(range(len(c)) for c in self.class_masks)):
+            members = everyone
+            for d_index, c in enumerate(combo):
+                members &= self.class_rules[d_index][c]
+            scope = list(full)
+            for d, masks_d, c in zip(self.dims, self.class_masks, combo, strict=True):
+                scope[d] = masks_d[c]
+            yield combo, members, tuple(scope)
+
+    def contradictions(self) -> list[Diagnostic]:
+        """PK420 for every distinct set of rules of a cell whose hard rules of one rank
+        cannot all hold (reported at the first such cell), exactly as resolution
+        meets them. Behaviors where no rank's hard rules fail together even ignoring
+        their scopes (nearly all) are not walked at all."""
+        ranks: dict[int, list[RuleRef]] = {}
+        for r in self.refs:
+            if r.hard:
+                ranks.setdefault(r.rank, []).append(r)
+        if all(holds(group) for group in ranks.values()):
+            return []
+        refs = self.refs
+        low = (1 << len(refs)) - 1
+        seen: set[int] = set()
+        errors: list[Diagnostic] = []
+        for combo, members, _scope in self.cells():
+            if members in seen:
+                continue
+            seen.add(members)
+            rules = [refs[i] for i in bits(members & low)]
+            found = contradiction([r for r in rules if r.hard])
+            if found is not None and not _pairwise(found, rules):
+                errors.append(
+                    cell_error(
+                        self.graph,
+                        self.behavior,
+                        rules,
+                        self.names,
+                        self.classes,
+                        combo,
+                        found.message(),
+                    )
+                )
+        return errors
+
+
+def plan_of(graph: ObjectiveGraph, behavior: str, dropped: frozenset[str] = frozenset()) -> Plan:
+    """How the behavior's rules, less the ``dropped`` ones, cut its context space."""
+    all_refs = [r for r in graph.rules_for(behavior) if not is_empty(r.masks)]
+    refs = [r for r in all_refs if r.id not in dropped]
+    gone = [r for r in all_refs if r.id in dropped]
+    return Plan(graph, behavior, refs, gone)
+
+
+def cap_errors(graph: ObjectiveGraph, counts: Sequence[tuple[str, int]]) -> list[Diagnostic]:
+    """PK218 for each behavior cut into more cells than the cap, and PK216 when the
+    others together have more than the project's cap (``counts``: every behavior's
+    cell count, in the project's order)."""
+    limits = graph.workspace.project.limits
+    errors: list[Diagnostic] = []
+    total = 0
+    for behavior, count in counts:
+        if count > limits.max_cells_per_behavior:
+            errors.append(too_many(graph, behavior, count, limits.max_cells_per_behavior))
+        else:
+            total += count
+    if total > limits.max_cells:
+        largest, most = max(counts, key=lambda bc: bc[1])
+        file, line, col = graph.workspace.origins[largest].position()
+        errors.append(
+            diag(
+                PK216,
+                f"the rules divide the project's behaviors into {total} cells together, "
+                f"more than the cap of {limits.max_cells} (the most: {most} in "
+                f"{largest!r})",
+                file,
+                line,
+                col,
+                hint="use fewer distinct when value sets, or raise limits.max_cells in the "
+                "project file",
+            )
+        )
+    return errors
+
+
+def too_many(graph: ObjectiveGraph, behavior: str, count: int, cap: int) -> Diagnostic:
+    file, line, col = graph.workspace.origins[behavior].position()
+    return diag(
+        PK218,
+        f"the rules on {behavior!r} divide its context space into {count} "
+        f"cells, more than the cap of {cap}",
+        file,
+        line,
+        col,
+        behavior=behavior,
+        hint="use fewer distinct when value sets on the behavior, or raise "
+        "limits.max_cells_per_behavior in the project file",
+    )
+
+
+def cell_error(
+    graph: ObjectiveGraph,
+    behavior: str,
+    rules: Sequence[RuleRef],
+    names: tuple[str, ...],
+    classes: tuple[tuple[tuple[str, ...], ...], ...],
+    combo: tuple[int, ...],
+    message: str,
+) -> Diagnostic:
+    where = (
+        ", ".join(
+            f"{name}={classes[i][c][0]}"
+            for i, (name, c) in enumerate(zip(names, combo, strict=True))
+        )
+        or "every context"
+    )
+    hard = sorted((r for r in rules if r.hard), key=lambda r: r.order)
+    first = hard[0]
+    line, col = first.position()
+    return diag(
+        PK420,
+        f"in {where}: {message}",
+        first.file,
+        line,
+        col,
+        related=tuple(Related(f"{r.label()}", r.file, *r.position()) for r in hard[1:]),
+        behavior=behavior,
+        stakeholders=tuple(sorted({r.stakeholder for r in hard})),
+        hint="loosen one of the bounds, or narrow a rule's when so they no longer meet",
+    )
