@@ -104,3 +104,5 @@ def render_explanation(out: Console, e: Explanation) -> None:
         out.print("no soft target: the catalog default, projected onto the bounds")
     intended = "  ".join(f"{o} {p:.3f}" for o, p in e.intended)
     out.print(f"[bold]intended:[/] {intended}")
+    for note in e.notes:
+        out.print(f"note: {note}")

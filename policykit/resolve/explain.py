@@ -63,6 +63,9 @@ class Explanation:
     targets: tuple[TargetExplanation, ...]
     intended: tuple[tuple[str, float], ...]
     default: tuple[tuple[str, float], ...]
+    notes: tuple[str, ...] = ()
+    """What a reader might expect to matter and does not: `refines` relations of the
+    behavior, which are descriptive only."""
 
     def to_json(self) -> dict[str, Any]:
         """What ``--format json`` prints."""
@@ -93,6 +96,7 @@ class Explanation:
             },
             "intended": dict(self.intended),
             "default": dict(self.default),
+            **({"notes": list(self.notes)} if self.notes else {}),
         }
 
 
@@ -206,4 +210,19 @@ def explain_cell(
         ),
         intended=tuple(zip(outcomes, (round(x, 6) for x in cell.intended), strict=True)),
         default=tuple((o, default.get(o, 0.0)) for o in outcomes),
+        notes=refines_notes(graph, behavior),
     )
+
+
+def refines_notes(graph: ObjectiveGraph, behavior: str) -> tuple[str, ...]:
+    """A note per `refines` relation of the behavior: the relation is descriptive only
+    (documentation, reports); resolution never carries a rule across it."""
+    notes = []
+    for a, b, _rel in graph.relations("refines"):
+        if behavior in (a, b):
+            special, general = a, b
+            notes.append(
+                f"{special!r} refines {general!r}: descriptive only; rules on {general!r} "
+                f"do not apply to {special!r} (and not the other way round)"
+            )
+    return tuple(notes)
