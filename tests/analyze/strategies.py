@@ -99,10 +99,23 @@ def rules(
 
 
 @st.composite
-def projects(draw: st.DrawFn, compilable: bool = False) -> dict[str, Any]:
+def grant_of(draw: st.DrawFn, lower: list[str], compilable: bool) -> dict[str, Any]:
+    behavior = draw(st.sampled_from(sorted(BEHAVIORS)))
+    to = draw(st.lists(st.sampled_from(lower), min_size=1, unique=True))
+    grant: dict[str, Any] = {"behavior": behavior, "to": to}
+    when = draw(scopes(allow_empty=not compilable))
+    if when:
+        grant["when"] = when
+    if draw(st.booleans()):
+        grant["within"] = draw(bounds(BEHAVIORS[behavior]))
+    return grant
+
+
+@st.composite
+def projects(draw: st.DrawFn, compilable: bool = False, grants: bool = False) -> dict[str, Any]:
     """A project as {file name: document}. With ``compilable``, the shapes that are
-    errors by design are rarer (distinct ranks, fewer rules, no empty scopes, no grants),
-    so most projects compile."""
+    errors by design are rarer (distinct ranks, fewer rules, no empty scopes, and no
+    grants unless ``grants``), so most projects compile."""
     if compilable:
         ranks = {"society": 4, "developer": 3, "deployer": 2, "user": 1}
     else:
@@ -116,12 +129,13 @@ def projects(draw: st.DrawFn, compilable: bool = False) -> dict[str, Any]:
             "metadata": {"name": f"{stakeholder}-policy"},
             "rules": [draw(rules(i, stakeholder, ranks, compilable)) for i in range(n)],
         }
-        if stakeholder == "deployer" and not compilable and draw(st.booleans()):
-            behavior = draw(st.sampled_from(sorted(BEHAVIORS)))
-            grant: dict[str, Any] = {"behavior": behavior, "to": ["user"]}
-            if draw(st.booleans()):
-                grant["within"] = draw(bounds(BEHAVIORS[behavior]))
-            policy["grants"] = [grant]
+        lower = [s for s in STAKEHOLDERS if ranks[s] < ranks[stakeholder]]
+        if lower and (grants or not compilable) and draw(st.booleans()):
+            # grants to lower stakeholders, several on a behavior at times, narrowed
+            # by when at times: chains (society -> deployer -> user) and order matter
+            policy["grants"] = [
+                draw(grant_of(lower, compilable)) for _ in range(draw(st.integers(1, 2)))
+            ]
         policies[f"{stakeholder}.yaml"] = policy
     catalog = {
         "apiVersion": "policykit/v1",

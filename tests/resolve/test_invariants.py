@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from policykit.analyze.context import Context
-from policykit.pipeline import CompileResult, compile_project
+from policykit.diagnostics import has_errors
+from policykit.pipeline import CompileResult, compile_project, validate_project
 from policykit.resolve.distributions import within
 from policykit.resolve.resolver import _CellResolver
 from policykit.resolve.strategies import STRATEGIES, worst_cost
@@ -217,3 +218,84 @@ def test_spec_bytes_do_not_depend_on_the_order_of_files_rules_or_keys(
     second = _compile(_shuffled(files, seed))
     assert second.spec is not None and first.spec is not None
     assert dumps(first.spec) == dumps(second.spec)
+
+
+def _shuffled_grants(files: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Each file's grants, and each behavior's outcomes, in another order (files and
+    rules keep theirs: project order is the documented tie-breaker of messages)."""
+    out = copy.deepcopy(files)
+    rng = random.Random(seed)
+    for doc in out.values():
+        if doc.get("kind") == "Policy" and doc.get("grants"):
+            rng.shuffle(doc["grants"])
+        if doc.get("kind") == "Catalog":
+            for b in doc["behaviors"]:
+                items = list(b["outcomes"].items())
+                rng.shuffle(items)
+                b["outcomes"] = dict(items)
+    return out
+
+
+@SETTINGS
+@given(
+    projects(compilable=True, grants=True),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(sorted(STRATEGIES)),
+)
+def test_output_does_not_depend_on_the_order_of_grants_or_outcomes(
+    files: dict[str, Any], seed: int, strategy: str
+) -> None:
+    """Grants, rules, files and keys (a catalog's outcomes among them) shuffled: the
+    same diagnostics and the same spec bytes, under every strategy."""
+    first = _compile(files, strategy)
+    second = _compile(_shuffled_grants(files, seed), strategy)
+    assert _findings(first) == _findings(second)
+    assert (first.spec is None) == (second.spec is None)
+    if first.spec is not None and second.spec is not None:
+        assert dumps(first.spec) == dumps(second.spec)
+
+
+def _findings(result: CompileResult) -> list[tuple[str, str, str, str]]:
+    # not the messages (a hint lists bounds in the catalog's outcome order) nor lines (a
+    # grant's line moves with it); rules stay put, so where a rule is found is kept
+    return sorted(
+        (d.code, d.severity.value, Path(d.file).name, "" if "grants" in d.path else d.path)
+        for d in result.diagnostics
+    )
+
+
+@SETTINGS
+@given(projects(grants=True))
+def test_validate_has_an_error_exactly_when_compile_fails(files: dict[str, Any]) -> None:
+    files = copy.deepcopy(files)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write(files, Path(tmp))
+        validated = validate_project(path)
+        compiled = compile_project(path)
+    assert has_errors(validated.diagnostics) == (compiled.spec is None)
+
+
+@SETTINGS
+@given(projects(compilable=True, grants=True))
+def test_a_rule_reported_pk412_does_not_change_the_spec(files: dict[str, Any]) -> None:
+    """PK412 says the rule never takes effect: without it every context's intended
+    distribution is the same."""
+    result = _compile(files)
+    assume(result.spec is not None)
+    assert result.spec is not None
+    shadowed = {d.message.split("'")[1] for d in result.diagnostics if d.code == "PK412"}
+    assume(shadowed)
+    spec = Spec(result.spec.model_dump(mode="json"))
+    for rule_id in sorted(shadowed):
+        without = copy.deepcopy(files)
+        for doc in without.values():
+            if doc.get("kind") == "Policy":
+                doc["rules"] = [r for r in doc["rules"] if r["id"] != rule_id]
+        other = _compile(without)
+        assert other.spec is not None
+        again = Spec(other.spec.model_dump(mode="json"))
+        behavior = result.graph.rule(rule_id).behavior  # type: ignore[union-attr]
+        for context in _contexts():
+            assert dict(spec.intended(context, behavior)) == pytest.approx(
+                dict(again.intended(context, behavior)), abs=1e-9
+            ), (rule_id, context)
