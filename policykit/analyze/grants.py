@@ -30,7 +30,7 @@ def grant_exceeds(ctx: Context, g: GrantRef) -> Diagnostic | None:
             continue
         if not (s.hard or s.rule.locked):
             continue  # soft defaults may be overridden by anyone below anyway
-        if s.rule.locked or g.stakeholder not in s.rule.adjustable_by:
+        if s.rule.locked or g.stakeholder not in s.adjusters:
             reason = f"{g.stakeholder} may not adjust {s.label()} itself"
             hint = (
                 f"narrow the grant's when to leave out {graph.space.describe(s.masks)}, or "

@@ -43,13 +43,13 @@ class Permissions:
         n = len(outcomes)
         full: tuple[Vector, Vector] = ((0.0,) * n, (1.0,) * n)
         w_lo, w_hi = within_vectors(s.rule.within, outcomes) or full
-        if r.stakeholder in s.rule.adjustable_by:
+        if r.stakeholder in s.adjusters:
             return Adjustment(w_lo, w_hi)
         overlap = intersect(r.masks, s.masks)
         for g in self.grants.get(s.behavior, ()):
             if (
-                g.stakeholder in s.rule.adjustable_by
-                and r.stakeholder in g.grant.to
+                g.stakeholder in s.adjusters
+                and r.stakeholder in g.to
                 and contains(g.masks, overlap)
             ):
                 g_lo, g_hi = within_vectors(g.grant.within, outcomes) or full
