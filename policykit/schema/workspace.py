@@ -387,6 +387,12 @@ _RANKED_BELOW = ("deployer", "user")
 _RANKED_ABOVE = ("developer", "society")
 
 
+def _kind_hint(name: str) -> str:
+    near = suggest(name, DEFAULT_STAKEHOLDERS)
+    add = "add kind: developer, deployer, user or society"
+    return f"{near} Or, for a named stakeholder, {add}" if near else add
+
+
 def _check_stakeholders(check: _Checker, project: Project | None, doc: Document) -> frozenset[str]:
     """Check the declared stakeholders; return every name a binding may use."""
     if project is None:
@@ -400,7 +406,7 @@ def _check_stakeholders(check: _Checker, project: Project | None, doc: Document)
                 doc,
                 ("stakeholders", name),
                 key=True,
-                hint="add kind: developer, deployer, user or society",
+                hint=_kind_hint(name),
             )
     names = project.stakeholder_names
     # the lowest-ranked stakeholder of a kind that should rank above the others: any
