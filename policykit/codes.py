@@ -434,6 +434,45 @@ PK219 = _c(
     "and `within` if they may move it), or make the soft rule `locked: true`. To let lower "
     "stakeholders change a hard rule, give it `adjustable_by` instead of `locked: false`.",
 )
+PK220 = _c(
+    "PK220",
+    "Named stakeholder without a kind",
+    E,
+    """
+stakeholders:
+  parent: {rank: 20}   # which kind: developer, deployer, user or society?
+""",
+    "Give every stakeholder other than the four built-in ones a `kind` "
+    "(developer, deployer, user or society); reports and defaults group by it.",
+)
+PK221 = _c(
+    "PK221",
+    "Policy file bound to an undeclared stakeholder",
+    E,
+    """
+stakeholders:
+  parent: {kind: user, rank: 20}
+policies:
+  - {path: prefs/parents.yaml, stakeholder: parents}   # declared as parent
+""",
+    "Bind the file to a stakeholder the project declares under `stakeholders:` (or a "
+    "built-in one), or declare the name there with its kind and rank.",
+)
+PK222 = _c(
+    "PK222",
+    "Unknown stakeholder or kind in adjustable_by or a grant",
+    E,
+    """
+# policies/district.yaml (the project declares parent and student)
+rules:
+  - id: hints-first
+    behavior: homework_answers
+    prefer: hint
+    adjustable_by: [parnet]   # typo of parent
+""",
+    "Name a stakeholder the project declares, a built-in one, or a kind (developer, "
+    "deployer, user, society: every stakeholder of that kind).",
+)
 PK301 = _c(
     "PK301",
     "Cycle in refines relations",
@@ -644,6 +683,18 @@ PK413 = _c(
   forbid: comply
 """,
     "Nothing is wrong if both stakeholders mean it; remove one copy if they are the same author's.",
+)
+PK414 = _c(
+    "PK414",
+    "Deployer or user ranked at or above a developer or society",
+    W,
+    """
+stakeholders:
+  developer: {rank: 40}
+  district:  {kind: deployer, rank: 40}   # renumbered, now level with the developer
+""",
+    "Rank deployer- and user-kind stakeholders below every developer- and society-kind "
+    "one, or set `rank_intended: true` on the stakeholder if the rank is deliberate.",
 )
 PK415 = _c(
     "PK415",

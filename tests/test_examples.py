@@ -19,9 +19,9 @@ EXAMPLES = ROOT / "examples"
 EXPECTED = {
     "health_assistant": {
         ("PK402", "warning", "policies/deployer.yaml:97", "std:developer/baseline.yaml:72"),
-        ("PK404", "warning", "prefs/user.yaml:18", "policies/deployer.yaml:35"),
-        ("PK410", "warning", "prefs/user.yaml:27", "std:developer/baseline.yaml:233"),
-        ("PK410", "warning", "prefs/user.yaml:35", "std:developer/baseline.yaml:225"),
+        ("PK404", "warning", "prefs/patient.yaml:19", "policies/deployer.yaml:35"),
+        ("PK410", "warning", "prefs/patient.yaml:28", "std:developer/baseline.yaml:233"),
+        ("PK410", "warning", "prefs/patient.yaml:36", "std:developer/baseline.yaml:225"),
     },
     "creative_writing": {
         ("PK402", "warning", "policies/deployer.yaml:46", "std:society/baseline.yaml:147"),

@@ -529,7 +529,9 @@ def _render_summary(console: Console, results: Results) -> None:
     for name, d in results.properties.items():
         summary.add_row(f"property: {name}", *_cells(d))
     for name, s in results.stakeholders.items():
-        summary.add_row(f"stakeholder: {name}", *_cells(s))
+        summary.add_row(f"stakeholder: {escape(name)}", *_cells(s))
+    for name, k in (results.kinds or {}).items():
+        summary.add_row(f"kind: {name}", *_cells(k))
     console.print(summary)
     share = results.overall.unclassified
     if share is not None and share > 0.1:

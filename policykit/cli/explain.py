@@ -96,10 +96,18 @@ def render_explanation(out: Console, e: Explanation) -> None:
         out.print(f"soft targets, combined by {e.strategy}:")
         for t in e.targets:
             dist = "  ".join(f"{o} {p:.3f}" for o, p in t.target)
+            kind = f" ({t.kind})" if e.kinds else ""
             out.print(
-                f"  {t.stakeholder:<10} {dist}   influence {t.influence:.3f}, "
+                f"  {escape(t.stakeholder):<10}{kind} {dist}   influence {t.influence:.3f}, "
                 f"cost KL {t.cost:.4f} nats"
             )
+        if e.kinds:
+            out.print("per kind:")
+            for k in e.kinds:
+                out.print(
+                    f"  {k.kind:<10} {escape(', '.join(k.stakeholders))}   influence "
+                    f"{k.influence:.3f}, mean cost KL {k.cost:.4f} nats"
+                )
     else:
         out.print("no soft target: the catalog default, projected onto the bounds")
     intended = "  ".join(f"{o} {p:.3f}" for o, p in e.intended)

@@ -54,6 +54,9 @@ class Case:
     targets: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     """Per stakeholder with a soft target in the cell, that target."""
     conflict: bool = False
+    kinds: Mapping[str, str] = field(default_factory=dict)
+    """Per named principal involved in the cell (a name other than its kind), its
+    kind; the built-in names are their own kind and are not listed."""
 
     @builtins.property
     def outcome_ids(self) -> tuple[str, ...]:
@@ -90,6 +93,9 @@ def from_eval_case(case: EvalCase) -> Case:
             }
         ),
         conflict=case.conflict,
+        kinds=MappingProxyType(
+            {name: s.kind for name, s in case.stakeholders.items() if s.kind is not None}
+        ),
     )
 
 

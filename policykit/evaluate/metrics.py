@@ -152,6 +152,9 @@ class Aggregates:
     behaviors: Mapping[str, Aggregate]
     properties: Mapping[str, Aggregate]
     stakeholders: Mapping[str, Aggregate]
+    kinds: Mapping[str, Aggregate] | None = None
+    """Per kind, the cases of all its stakeholders together (each counted with the
+    rules of each of them); None unless a named principal is involved."""
 
 
 def aggregate(scored: Sequence[Scored]) -> Aggregates:
@@ -160,12 +163,21 @@ def aggregate(scored: Sequence[Scored]) -> Aggregates:
     cells: dict[str, set[int]] = defaultdict(set)
     prop: dict[str, str] = {}
     by_stakeholder: dict[str, list[tuple[float, CaseMetrics]]] = defaultdict(list)
+    by_kind: dict[str, list[tuple[float, CaseMetrics]]] = defaultdict(list)
+    named = False
     for w, s in zip(weights, scored, strict=True):
         by_behavior[s.case.behavior].append((w, s.metrics))
         cells[s.case.behavior].add(s.case.cell)
         prop[s.case.behavior] = s.case.property
+        kinds = s.case.kinds
+        named = named or bool(kinds)
+        per_kind: dict[str, int] = {}
         for name, rules in s.case.stakeholders.items():
             by_stakeholder[name].append((w * rules, s.metrics))
+            kind = kinds.get(name, name)
+            per_kind[kind] = per_kind.get(kind, 0) + rules
+        for kind, rules in per_kind.items():
+            by_kind[kind].append((w * rules, s.metrics))
     behaviors = {b: _mean(items) for b, items in sorted(by_behavior.items())}
     # a behavior weighs the mean weight of its evaluated cells
     behavior_weight = {b: a.weight / len(cells[b]) for b, a in behaviors.items()}
@@ -190,6 +202,7 @@ def aggregate(scored: Sequence[Scored]) -> Aggregates:
         behaviors=behaviors,
         properties=properties,
         stakeholders={n: _mean(items) for n, items in sorted(by_stakeholder.items())},
+        kinds={k: _mean(items) for k, items in sorted(by_kind.items())} if named else None,
     )
 
 

@@ -254,6 +254,16 @@ def render_html(results: Results) -> str:
             stakeholders,
             "The cases each stakeholder's rules cover, weighted by how many of its rules do.",
         )
+        + (
+            _divergence_section(
+                "By kind",
+                dict(results.kinds),
+                "The cases of all stakeholders of a kind together (developer, deployer, user, "
+                "society), weighted by how many of their rules cover each.",
+            )
+            if results.kinds
+            else ""
+        )
         + "<h2>By behavior</h2><p class=legend>"
         f'<i style="background:{INTENDED}"></i>intended'
         f'<i style="background:{MODEL}"></i>model'

@@ -12,7 +12,7 @@ import json
 import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 RESULTS_VERSION = "policykit.results/v2"
 
@@ -73,6 +73,13 @@ class StakeholderResult(Divergence):
     target_tv: float | None
     """Mean total variation between the model and this stakeholder's own soft target,
     where it has one; null where it only sets hard rules."""
+
+
+class KindResult(Divergence):
+    stakeholders: list[str]
+    """The stakeholders of this kind whose rules cover evaluated cases."""
+    rules: int
+    """How many of their rules cover the evaluated cases (counted per case)."""
 
 
 class BoundOut(_Out):
@@ -201,6 +208,9 @@ class Results(_Out):
     properties: dict[str, Divergence]
     """Per HHH property (helpful, honest, harmless)."""
     stakeholders: dict[str, StakeholderResult]
+    kinds: dict[str, KindResult] | None = Field(default=None, exclude_if=lambda v: v is None)
+    """Per kind (developer, deployer, user, society), its stakeholders' cases together.
+    Present only when the spec names principals (names other than the four kinds)."""
     behaviors: dict[str, BehaviorResult]
     cases: list[CaseResult]
     missing: int

@@ -39,6 +39,7 @@ from policykit.evaluate.results import (
     SampleOut,
     Seconds,
     SpecRef,
+    KindResult,
     StakeholderResult,
     finite,
 )
@@ -232,6 +233,17 @@ def _results(
         )
         for name, agg in aggregates.stakeholders.items()
     }
+    kinds = None
+    if aggregates.kinds is not None:
+        kind_of = {n: k for s in scored for n, k in s.case.kinds.items()}
+        kinds = {
+            kind: KindResult(
+                **_divergence(agg),
+                stakeholders=sorted(n for n in stakeholders if kind_of.get(n, n) == kind),
+                rules=sum(stakeholders[n].rules for n in stakeholders if kind_of.get(n, n) == kind),
+            )
+            for kind, agg in aggregates.kinds.items()
+        }
     cases = [
         _case_result(s, w, e, other.get(e.case))
         for s, w, e in zip(scored, weights, estimates, strict=True)
@@ -276,6 +288,7 @@ def _results(
         overall=Divergence(**_divergence(aggregates.overall)),
         properties={p: Divergence(**_divergence(a)) for p, a in aggregates.properties.items()},
         stakeholders=stakeholders,
+        kinds=kinds,
         behaviors=behaviors,
         cases=cases,
         missing=0,

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from policykit.codes import PK510
 from policykit.errors import UserError
@@ -65,6 +65,9 @@ class Involved(_Out):
     """Its weight in the pool; null without a soft target."""
     cost: float | None
     """KL(target || intended) in nats; null without a soft target."""
+    kind: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    """The stakeholder's kind, for a named principal (a name other than its kind);
+    absent for the four built-in names."""
 
 
 class Provenance(_Out):
@@ -222,7 +225,9 @@ def _prompts(
     return prompts
 
 
-def _involved(cell: Cell, rules: Mapping[str, Rule]) -> dict[str, Involved]:
+def _involved(
+    cell: Cell, rules: Mapping[str, Rule], kinds: Mapping[str, str]
+) -> dict[str, Involved]:
     by_stakeholder: dict[str, set[str]] = {}
     overridden = {o.rule for o in cell.overridden}
     for rule_id in {*cell.applied, *cell.dropped, *overridden}:
@@ -239,6 +244,7 @@ def _involved(cell: Cell, rules: Mapping[str, Rule]) -> dict[str, Involved]:
             target=dict(soft.target) if soft else None,
             influence=soft.influence if soft else None,
             cost=soft.cost if soft else None,
+            kind=kinds.get(name),
         )
     return out
 
@@ -264,7 +270,8 @@ def _cell_cases(
         adjusted=[a.rule for a in cell.adjusted],
         dropped=list(cell.dropped),
     )
-    involved = _involved(cell, rules)
+    kinds = {n: st.kind for n, st in spec.stakeholders.items() if st.kind is not None}
+    involved = _involved(cell, rules, kinds)
     conflict = is_conflict(cell)
     cases = []
     for prompt, rule_id in _prompts(behavior, cell, rules):

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, NewType
 from policykit.graph.numbers import Vector
 from policykit.graph.scope import Masks, Space, contains, overlaps
 from policykit.schema.errors import locate
-from policykit.schema.models import STAKEHOLDERS, Behavior, Grant, Relation, Rule
+from policykit.schema.models import Behavior, Grant, Relation, Rule
 from policykit.schema.workspace import Origin, PolicyFile, Workspace
 from policykit.util.frozen import direct_init
 
@@ -63,6 +63,10 @@ class RuleRef:
     and ``target`` the soft target (``prefer`` is a target of probability 1), both in
     the behavior's outcome order. ``order`` is the rule's place in the project (policy
     files in project order, rules in file order): the tie-breaker everywhere.
+    ``stakeholder`` is the name the project binds the rule's file to, ``kind`` that
+    stakeholder's kind. ``weight`` is the stakeholder's weight and ``file_weight`` the
+    binding's. ``adjusters`` are the stakeholders ``adjustable_by`` means, kinds
+    expanded to every stakeholder of the kind (once, here).
     """
 
     order: int
@@ -76,6 +80,9 @@ class RuleRef:
     lo: Vector
     hi: Vector
     target: Vector | None
+    kind: str = ""
+    file_weight: float = 1.0
+    adjusters: frozenset[str] = frozenset()
 
     @property
     def id(self) -> str:
@@ -112,6 +119,8 @@ class GrantRef:
     stakeholder: str
     rank: int
     masks: Masks
+    to: frozenset[str] = frozenset()
+    """The stakeholders the grant's ``to`` means, kinds expanded."""
 
 
 def _bounds_of(rule: Rule, outcomes: Sequence[str]) -> tuple[Vector, Vector]:
@@ -211,8 +220,17 @@ class ObjectiveGraph:
         dimension_masks: dict[tuple[int, tuple[str, ...]], int] = {}
         full = self.space.full
         shared = _SharedVectors()
+        expanded: dict[tuple[str, ...], frozenset[str]] = {(): frozenset()}
+
+        def expand(names: tuple[str, ...]) -> frozenset[str]:
+            found = expanded.get(names)
+            if found is None:
+                found = expanded[names] = project.expand(names)
+            return found
+
         for pf in workspace.policies:
             settings = project.settings(pf.stakeholder)
+            kind = project.kind_of(pf.stakeholder)
             for i, rule in enumerate(pf.model.rules):
                 lo, hi, target = shared.numbers(rule, outcomes_of[rule.behavior])
                 when_key = tuple(rule.when.items())
@@ -231,6 +249,9 @@ class ObjectiveGraph:
                     lo=lo,
                     hi=hi,
                     target=target,
+                    kind=kind,
+                    file_weight=pf.weight,
+                    adjusters=expand(rule.adjustable_by),
                 )
                 rules.append(ref)
                 by_behavior[rule.behavior].append(ref)
@@ -244,6 +265,7 @@ class ObjectiveGraph:
                         pf.stakeholder,
                         settings.rank,
                         self.space.masks(grant.when),
+                        expand(grant.to),
                     )
                 )
         self.rules: tuple[RuleRef, ...] = tuple(rules)
@@ -282,12 +304,13 @@ class ObjectiveGraph:
         workspace = self.workspace
         project = workspace.project
         g: nx.MultiDiGraph[NodeId] = nx.MultiDiGraph()
-        for name in STAKEHOLDERS:
+        for name in project.stakeholder_names:
             s = project.settings(name)
             g.add_node(
                 stakeholder_node(name),
                 kind="stakeholder",
                 name=name,
+                stakeholder_kind=project.kind_of(name),
                 rank=s.rank,
                 weight=s.weight,
             )
@@ -395,6 +418,9 @@ class ObjectiveGraph:
 
     def relation_origins(self) -> Iterable[tuple[Relation, Origin]]:
         return self.workspace.relations
+
+    def stakeholder_kind(self, name: str) -> str:
+        return self.workspace.project.kind_of(name)
 
     def stakeholder_weight(self, name: str) -> float:
         return float(self.nx.nodes[stakeholder_node(name)]["weight"])

@@ -91,13 +91,13 @@ class Permissions:
         found = self._rights.get(s.order)
         if found is not None:
             return found
-        if not s.hard or s.rule.is_locked or not s.rule.adjustable_by:
+        if not s.hard or s.rule.is_locked or not s.adjusters:
             self._rights[s.order] = ()
             return ()
         outcomes = self.graph.outcomes[s.behavior]
         w_lo, w_hi = within_vectors(s.rule.within, outcomes) or self._full(s.behavior)
         held: dict[Right, None] = {}
-        for name in s.rule.adjustable_by:
+        for name in s.adjusters:
             held.setdefault(Right(name, s.masks, w_lo, w_hi), None)
         grants = [
             (g, within_vectors(g.grant.within, outcomes) or self._full(s.behavior))
@@ -115,7 +115,7 @@ class Permissions:
                     if is_empty(masks):
                         continue
                     lo, hi = meet(p.lo, p.hi, g_lo, g_hi)
-                    for t in g.grant.to:
+                    for t in g.to:
                         q = Right(t, masks, lo, hi)
                         if q not in held:
                             held[q] = None

@@ -3,7 +3,8 @@ renders (its text rendering lives in :mod:`policykit.cli.explain`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -46,6 +47,20 @@ class TargetExplanation:
     influence: float
     cost: float
     """``KL(target || intended)`` in nats."""
+    kind: str = ""
+    """The stakeholder's kind (its own name for the built-in ones)."""
+
+
+@dataclass(frozen=True, slots=True)
+class KindExplanation:
+    """The stakeholders of one kind with a soft target in the cell, together."""
+
+    kind: str
+    stakeholders: tuple[str, ...]
+    influence: float
+    """Their influences, summed."""
+    cost: float
+    """Their costs, averaged by influence."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +81,27 @@ class Explanation:
     notes: tuple[str, ...] = ()
     """What a reader might expect to matter and does not: `refines` relations of the
     behavior, which are descriptive only."""
+    kinds: tuple[KindExplanation, ...] = ()
+    """Per kind; empty unless a named principal (a name other than its kind) has a
+    target here."""
 
     def to_json(self) -> dict[str, Any]:
         """What ``--format json`` prints."""
+        data = self._json()
+        if self.kinds:  # only then: explanations of built-in names keep their shape
+            data["kinds"] = {
+                k.kind: {
+                    "stakeholders": list(k.stakeholders),
+                    "influence": k.influence,
+                    "cost": k.cost,
+                }
+                for k in self.kinds
+            }
+            for t in self.targets:
+                data["targets"][t.stakeholder]["kind"] = t.kind
+        return data
+
+    def _json(self) -> dict[str, Any]:
         return {
             "behavior": self.behavior,
             "context": dict(self.context),
@@ -190,6 +223,7 @@ def explain_cell(
         )
     costs = dict(cell.costs)
     default = graph.behavior(behavior).default
+    kind_of = graph.stakeholder_kind
     return Explanation(
         behavior=behavior,
         context=tuple(full.items()),
@@ -205,12 +239,14 @@ def explain_cell(
                 tuple(zip(outcomes, (round(x, 6) for x in target), strict=True)),
                 round(influence, 6),
                 round(costs[name], 6),
+                kind_of(name),
             )
             for name, target, influence in cell.targets
         ),
         intended=tuple(zip(outcomes, (round(x, 6) for x in cell.intended), strict=True)),
         default=tuple((o, default.get(o, 0.0)) for o in outcomes),
         notes=refines_notes(graph, behavior),
+        kinds=_kinds(cell.targets, costs, kind_of),
     )
 
 
@@ -226,3 +262,25 @@ def refines_notes(graph: ObjectiveGraph, behavior: str) -> tuple[str, ...]:
                 f"do not apply to {special!r} (and not the other way round)"
             )
     return tuple(notes)
+
+
+def _kinds(
+    targets: tuple[tuple[str, tuple[float, ...], float], ...],
+    costs: Mapping[str, float],
+    kind_of: Callable[[str], str],
+) -> tuple[KindExplanation, ...]:
+    if all(kind_of(name) == name for name, _, _ in targets):
+        return ()
+    members: dict[str, list[tuple[str, float]]] = {}
+    for name, _target, influence in targets:
+        members.setdefault(kind_of(name), []).append((name, influence))
+    out = []
+    for kind, group in sorted(members.items()):
+        total = math.fsum(i for _, i in group)
+        cost = math.fsum(i * costs[n] for n, i in group) / total if total > 0 else 0.0
+        out.append(
+            KindExplanation(
+                kind, tuple(sorted(n for n, _ in group)), round(total, 6), round(cost, 6)
+            )
+        )
+    return tuple(out)

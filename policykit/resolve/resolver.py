@@ -132,15 +132,17 @@ class CellOutcome:
 
 
 def stakeholder_targets(soft: Sequence[RuleRef]) -> list[Target]:
-    """One target per stakeholder: the weight-averaged targets of its rules, with the
-    stakeholder's weight times its mean rule weight as influence."""
+    """One target per named stakeholder: the weight-averaged targets of its rules, with
+    the stakeholder's weight times its mean rule weight as influence. A rule's weight
+    counts times its file's binding weight (1 unless the project says), so the
+    stakeholder's weight stays shared among all its rules, whichever file they are in."""
     by_stakeholder: dict[str, list[RuleRef]] = defaultdict(list)
     for r in soft:
         by_stakeholder[r.stakeholder].append(r)
     out = []
     for name in sorted(by_stakeholder):
         rules = sorted(by_stakeholder[name], key=lambda r: r.id)
-        weights = [r.rule.weight for r in rules]
+        weights = [r.rule.weight * r.file_weight for r in rules]
         total = math.fsum(weights)
         n = len(rules[0].target or ())
         merged = tuple(
@@ -277,7 +279,7 @@ class _CellResolver:
         costs = tuple((t.stakeholder, kl(t.distribution, intended)) for t in targets)
         stakeholders = {r.stakeholder for r in rules}
         weight = (
-            math.fsum(self.graph.workspace.project.settings(s).weight for s in stakeholders)  # type: ignore[arg-type]
+            math.fsum(self.graph.workspace.project.settings(s).weight for s in stakeholders)
             if stakeholders
             else 1.0
         )

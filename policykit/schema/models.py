@@ -29,10 +29,12 @@ from policykit.load.project import MAX_INCLUDE_DEPTH, MAX_INCLUDE_DEPTH_CEILING
 API_VERSION = "policykit/v1"
 SUM_TOLERANCE = 1e-6
 
-Stakeholder = Literal["society", "developer", "deployer", "user"]
+Kind = Literal["society", "developer", "deployer", "user"]
 """The four kinds of stakeholder whose intent policykit weighs."""
 
-STAKEHOLDERS: tuple[Stakeholder, ...] = ("society", "developer", "deployer", "user")
+KINDS_OF_STAKEHOLDER: tuple[Kind, ...] = ("society", "developer", "deployer", "user")
+STAKEHOLDERS: tuple[Kind, ...] = KINDS_OF_STAKEHOLDER
+"""The built-in stakeholders: one per kind, named after it, present in every project."""
 
 Property = Literal["helpful", "honest", "harmless"]
 """The HHH property a behavior serves."""
@@ -45,6 +47,10 @@ Id = Annotated[
     StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$", max_length=128),
 ]
 """A name: letters, digits, `_` and `-`, starting with a letter or `_`."""
+
+Stakeholder = Id
+"""A stakeholder's name: one of the four built-in ones (society, developer, deployer,
+user) or one the project declares under `stakeholders:`."""
 
 Value = Annotated[
     str,
@@ -158,7 +164,7 @@ class Metadata(_Model):
 
 class PolicyMetadata(Metadata):
     stakeholder: Stakeholder | None = None
-    """The stakeholder this policy speaks for. The project's binding decides; if this
+    """The stakeholder (by name) this policy speaks for. The project's binding decides; if this
     is given it must agree with the binding."""
 
 
@@ -309,7 +315,8 @@ class Rule(_Model):
     """Nobody below may change this. Hard rules are locked unless `adjustable_by` is
     given; soft rules are defaults that lower stakeholders may override."""
     adjustable_by: tuple[Stakeholder, ...] = ()
-    """Lower stakeholders allowed to change this rule (within `within`)."""
+    """Lower stakeholders allowed to change this rule (within `within`), by name or by
+    kind: a kind (`user`) means every stakeholder of that kind."""
     within: Bounds | None = None
     """Bounds an adjustment by `adjustable_by` must respect."""
 
@@ -381,7 +388,8 @@ class Grant(_Model):
     behavior: Id
     """The behavior whose adjustment right is passed on."""
     to: Annotated[tuple[Stakeholder, ...], Field(min_length=1)]
-    """The lower stakeholders who receive the right."""
+    """The lower stakeholders who receive the right, by name or by kind (a kind means
+    every stakeholder of that kind)."""
     when: Scope = {}
     """Where the grant applies; empty means everywhere."""
     within: Bounds | None = None
@@ -407,12 +415,18 @@ class Policy(_Model):
 
 
 class StakeholderSettings(_Model):
+    kind: Kind | None = None
+    """developer, deployer, user or society: what this stakeholder is, for reports and
+    defaults. The built-in names default to their own kind; any other name must say."""
     rank: Annotated[int, Field(ge=0, le=100)]
     """Authority: a higher rank wins hard conflicts and locks lower ranks out."""
     weight: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
     """Influence on soft targets, in (0, 1]; shared among the stakeholder's rules."""
     description: Text = ""
     """Who this stakeholder is in this deployment."""
+    rank_intended: bool = False
+    """A deployer- or user-kind stakeholder ranked at or above a developer- or
+    society-kind one is reported (PK414); true says that rank is deliberate."""
 
 
 DEFAULT_STAKEHOLDERS: dict[Stakeholder, StakeholderSettings] = {
@@ -431,6 +445,11 @@ class PolicyRef(_Model):
     on_violation: OnViolation | None = None
     """error: a permission violation stops compilation; drop: the offending rule is
     dropped with a warning (for untrusted preference files). Default: the project's."""
+    weight: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+    """How much this file's soft rules count among its stakeholder's rules, in (0, 1]:
+    each rule counts with its own weight times this. The stakeholder's weight is still
+    shared among all its rules on a behavior, from every file, so a second file never
+    buys more influence."""
 
 
 class Deployment(_Model):
@@ -494,8 +513,10 @@ class Project(_Model):
     policies: tuple[PolicyRef, ...] = ()
     """Policy files and which stakeholder each speaks for."""
     stakeholders: dict[Stakeholder, StakeholderSettings] = {}
-    """Rank and weight per stakeholder; unset ones keep the defaults
-    (society = developer 3 > deployer 2 > user 1, weight 1)."""
+    """The stakeholders by name, each with its kind, rank and weight. The four
+    built-in names (society, developer, deployer, user) always exist; unset ones keep
+    the defaults (society = developer 3 > deployer 2 > user 1, weight 1). Any other
+    name declares a named principal and must give its `kind`."""
     strategy: Strategy = "weighted_linear"
     """How soft targets are combined inside the hard bounds."""
     on_violation: OnViolation = "error"
@@ -514,7 +535,41 @@ class Project(_Model):
     project file, e.g. ../shared): trusted roots, given explicitly."""
 
     def settings(self, stakeholder: Stakeholder) -> StakeholderSettings:
-        return self.stakeholders.get(stakeholder, DEFAULT_STAKEHOLDERS[stakeholder])
+        found = self.stakeholders.get(stakeholder)
+        if found is not None:
+            return found
+        return DEFAULT_STAKEHOLDERS[stakeholder]
+
+    def kind_of(self, stakeholder: Stakeholder) -> Kind:
+        """The stakeholder's kind: declared, or a built-in name's own."""
+        found = self.stakeholders.get(stakeholder)
+        if found is not None and found.kind is not None:
+            return found.kind
+        return stakeholder  # type: ignore[return-value]  # a built-in name (checked)
+
+    @cached_property
+    def stakeholder_names(self) -> tuple[Stakeholder, ...]:
+        """Every stakeholder of the project: the four built-in ones, then the declared
+        ones in the order written."""
+        extra = tuple(n for n in self.stakeholders if n not in DEFAULT_STAKEHOLDERS)
+        return (*STAKEHOLDERS, *extra)
+
+    def expand(self, names: tuple[Stakeholder, ...]) -> frozenset[Stakeholder]:
+        """The stakeholders that ``adjustable_by`` or a grant's ``to`` mean.
+
+        A kind means every stakeholder of that kind. A name that is also a kind
+        (a built-in one) names that kind, unless the project declared it with another
+        kind: then it means that one stakeholder. Unknown names mean nobody (they are
+        reported when the project is checked).
+        """
+        out: set[Stakeholder] = set()
+        for name in names:
+            declared = self.stakeholders.get(name)
+            if name in DEFAULT_STAKEHOLDERS and (declared is None or declared.kind in (None, name)):
+                out.update(n for n in self.stakeholder_names if self.kind_of(n) == name)
+            elif name in self.stakeholders:
+                out.add(name)
+        return frozenset(out)
 
 
 KINDS: dict[str, type[_Model]] = {"Project": Project, "Catalog": Catalog, "Policy": Policy}

@@ -27,7 +27,11 @@ from policykit.codes import (
     PK213,
     PK214,
     PK215,
+    PK220,
+    PK221,
+    PK222,
     PK302,
+    PK414,
     Code,
     diag,
 )
@@ -36,6 +40,7 @@ from policykit.load.project import IncludeSite, Source, SourceSet
 from policykit.load.reader import Document, YSeq, unpack
 from policykit.schema.errors import format_path, locate, to_diagnostics
 from policykit.schema.models import (
+    DEFAULT_STAKEHOLDERS,
     Behavior,
     Catalog,
     Dimension,
@@ -66,6 +71,9 @@ class PolicyFile:
     stakeholder: Stakeholder
     on_violation: OnViolation
     site: IncludeSite
+    weight: float = 1.0
+    """The binding's ``weight``: how much this file's soft rules count among its
+    stakeholder's rules."""
 
     def rule_position(self, index: int) -> tuple[int, int]:
         """Line and column of rule ``index``: ``locate(document, ("rules", index))``
@@ -322,6 +330,7 @@ def bind(sources: SourceSet) -> tuple[Workspace | None, tuple[Diagnostic, ...]]:
                     )
             relations.append((rel, Origin(cf, base)))
 
+    known_stakeholders = _check_stakeholders(check, project, sources.project)
     policies: list[PolicyFile] = []
     seen_policies: dict[str, tuple[Document, tuple[str | int, ...]]] = {}
     seen_rules: dict[str, tuple[Document, tuple[str | int, ...]]] = {}
@@ -331,12 +340,24 @@ def bind(sources: SourceSet) -> tuple[Workspace | None, tuple[Diagnostic, ...]]:
         check.diagnostics.extend(diags)
         if policy is None or project is None or src.stakeholder is None:
             continue
+        if src.stakeholder not in known_stakeholders:
+            check.add(
+                PK221,
+                f"policy file is bound to unknown stakeholder {src.stakeholder!r}",
+                sources.project,
+                ("policies", src.index, "stakeholder"),
+                hint=suggest_or_list(
+                    src.stakeholder, known_stakeholders, "declare it under stakeholders:"
+                ),
+            )
+            continue
         pf = PolicyFile(
             policy,
             src.document,
-            cast(Stakeholder, src.stakeholder),
+            src.stakeholder,
             cast(OnViolation, src.on_violation or project.on_violation),
             src.site,
+            project.policies[src.index].weight,
         )
         check.unique(
             "policy", seen_policies, policy.metadata.name, src.document, ("metadata", "name")
@@ -360,6 +381,58 @@ def bind(sources: SourceSet) -> tuple[Workspace | None, tuple[Diagnostic, ...]]:
         origins=MappingProxyType(origins),
     )
     return workspace, diagnostics
+
+
+_RANKED_BELOW = ("deployer", "user")
+_RANKED_ABOVE = ("developer", "society")
+
+
+def _kind_hint(name: str) -> str:
+    near = suggest(name, DEFAULT_STAKEHOLDERS)
+    add = "add kind: developer, deployer, user or society"
+    return f"{near} Or, for a named stakeholder, {add}" if near else add
+
+
+def _check_stakeholders(check: _Checker, project: Project | None, doc: Document) -> frozenset[str]:
+    """Check the declared stakeholders; return every name a binding may use."""
+    if project is None:
+        return frozenset()
+    for name, settings in project.stakeholders.items():
+        if settings.kind is None and name not in DEFAULT_STAKEHOLDERS:
+            check.add(
+                PK220,
+                f"stakeholder {name!r} has no kind: a name other than society, developer, "
+                "deployer or user says which kind it is",
+                doc,
+                ("stakeholders", name),
+                key=True,
+                hint=_kind_hint(name),
+            )
+    names = project.stakeholder_names
+    # the lowest-ranked stakeholder of a kind that should rank above the others: any
+    # deployer or user at or above it is reported, once, without comparing all pairs
+    above = [n for n in names if project.kind_of(n) in _RANKED_ABOVE]
+    if above:
+        lowest = min(above, key=lambda n: (project.settings(n).rank, names.index(n)))
+        floor = project.settings(lowest).rank
+        for name in names:
+            settings = project.settings(name)
+            if (
+                project.kind_of(name) in _RANKED_BELOW
+                and settings.rank >= floor
+                and not settings.rank_intended
+            ):
+                in_file = name in project.stakeholders
+                check.add(
+                    PK414,
+                    f"{project.kind_of(name)} stakeholder {name!r} (rank {settings.rank}) ranks "
+                    f"at or above {project.kind_of(lowest)} stakeholder {lowest!r} "
+                    f"(rank {project.settings(lowest).rank})",
+                    doc,
+                    ("stakeholders", name, "rank") if in_file else ("stakeholders",),
+                    hint="lower its rank, or set rank_intended: true on it if this is deliberate",
+                )
+    return frozenset(names)
 
 
 def _check_dimension(
@@ -546,13 +619,27 @@ def _check_policy(
             hint="the project decides who a file speaks for",
         )
     rank = project.settings(pf.stakeholder).rank
+    known = project.stakeholder_names
 
     def check_lower(names: tuple[Stakeholder, ...], path: tuple[str | int, ...]) -> None:
         for j, name in enumerate(names):
-            if project.settings(name).rank >= rank:
+            if name not in known:
+                check.add(
+                    PK222,
+                    f"unknown stakeholder or kind {name!r}",
+                    doc,
+                    (*path, j),
+                    hint=suggest_or_list(name, known, "the project's stakeholders: lists them"),
+                )
+                continue
+            # a kind names all its stakeholders; each must rank below (in project order)
+            meant = project.expand((name,))
+            higher = [n for n in known if n in meant and project.settings(n).rank >= rank]
+            if higher:
+                who = f"{name!r}" if higher[0] == name else f"{name!r} (as {higher[0]!r})"
                 check.add(
                     PK213,
-                    f"{name!r} does not rank below {pf.stakeholder!r}, so it cannot be "
+                    f"{who} does not rank below {pf.stakeholder!r}, so it cannot be "
                     "given the right to adjust",
                     doc,
                     (*path, j),

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from policykit import __version__
 from policykit.spec.version import SPEC_VERSION
@@ -23,6 +24,8 @@ from policykit.spec.version import SPEC_VERSION
 if TYPE_CHECKING:
     from policykit.graph.objective import ObjectiveGraph, RuleRef
     from policykit.resolve.resolver import Resolution
+    from policykit.schema.models import Project as ProjectModel
+    from policykit.schema.models import StakeholderSettings
 
 # The models here are what every command that reads a spec validates it against; the
 # compiler's modules (graph, resolve, schema) are imported only by what builds one.
@@ -62,6 +65,21 @@ class StakeholderTarget(_Out):
     """KL(target || intended) in nats, ε-smoothed: what the compromise costs it."""
 
 
+class KindTarget(_Out):
+    """The stakeholders of one kind in one cell, together."""
+
+    stakeholders: list[str]
+    """The named stakeholders of this kind with a soft target here."""
+    influence: float
+    """Their influences, summed."""
+    cost: float
+    """Their costs, averaged by influence."""
+
+
+def _absent(value: object) -> bool:
+    return value is None
+
+
 class Cell(_Out):
     when: dict[str, list[str]]
     """Per dividing dimension, the values of this cell (all other dimensions: any)."""
@@ -81,6 +99,10 @@ class Cell(_Out):
     dropped: list[str]
     """Rules dropped for a permission violation (on_violation: drop)."""
     stakeholders: dict[str, StakeholderTarget]
+    """Per named stakeholder with a soft target here: its target, influence and cost."""
+    kinds: dict[str, KindTarget] | None = Field(default=None, exclude_if=_absent)
+    """Per kind, the stakeholders of that kind together. Present only where some
+    stakeholder here is a named principal (a name other than its kind)."""
 
 
 class Outcome(_Out):
@@ -152,6 +174,9 @@ class Rule(_Out):
 class Stakeholder(_Out):
     rank: int
     weight: float
+    kind: str | None = Field(default=None, exclude_if=_absent)
+    """developer, deployer, user or society. Absent for the four built-in names, whose
+    kind is their name."""
 
 
 class TargetBehaviorSpec(_Out):
@@ -179,16 +204,46 @@ def _canonical(data: Any) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def _project_data(project: ProjectModel) -> dict[str, Any]:
+    # the caps bound the cost of compiling; accept, tests and include_roots say how
+    # the project is checked and read: none is what it intends, none changes the hash
+    data = project.model_dump(
+        mode="json",
+        exclude={
+            "policies",
+            "catalogs",
+            "limits",
+            "accept",
+            "tests",
+            "include_roots",
+            "stakeholders",
+        },
+    )
+    # fields added to a stakeholder later are hashed only when set, so a project that
+    # sets none of them keeps its hash
+    data["stakeholders"] = {
+        name: s.model_dump(mode="json", exclude=_unset_later_fields(s))
+        for name, s in project.stakeholders.items()
+    }
+    return data
+
+
+def _unset_later_fields(s: StakeholderSettings) -> set[str]:
+    out = set()
+    if s.kind is None:
+        out.add("kind")
+    if not s.rank_intended:
+        out.add("rank_intended")
+    return out
+
+
 def inputs_hash(graph: ObjectiveGraph) -> str:
     ws = graph.workspace
     project = ws.project
     data = {
         # the caps bound the cost of compiling; accept, tests and include_roots say how
         # the project is checked and read: none is what it intends, none changes the hash
-        "project": project.model_dump(
-            mode="json",
-            exclude={"policies", "catalogs", "limits", "accept", "tests", "include_roots"},
-        ),
+        "project": _project_data(project),
         "dimensions": sorted(
             (d.model_dump(mode="json") for d in ws.dimensions.values()), key=lambda d: d["id"]
         ),
@@ -204,6 +259,8 @@ def inputs_hash(graph: ObjectiveGraph) -> str:
                 {
                     "stakeholder": pf.stakeholder,
                     "on_violation": pf.on_violation,
+                    # a field added later is hashed only when set, so older hashes hold
+                    **({"weight": pf.weight} if pf.weight != 1.0 else {}),
                     "name": pf.model.metadata.name,
                     "rules": [
                         r.model_dump(mode="json")
@@ -250,9 +307,32 @@ def _permissions(ref: RuleRef) -> Permissions:
     )
 
 
-def build_spec(graph: ObjectiveGraph, resolution: Resolution) -> TargetBehaviorSpec:
-    from policykit.schema.models import STAKEHOLDERS
+def _kinds(
+    project: ProjectModel,
+    targets: tuple[tuple[str, tuple[float, ...], float], ...],
+    costs: Mapping[str, float],
+) -> dict[str, KindTarget] | None:
+    """Per kind, its stakeholders' influence and cost in a cell; None where every
+    stakeholder with a target is a built-in one (specs of such projects keep their
+    bytes)."""
+    if all(project.kind_of(name) == name for name, _, _ in targets):
+        return None
+    members: dict[str, list[tuple[str, float]]] = {}
+    for name, _target, influence in targets:
+        members.setdefault(project.kind_of(name), []).append((name, influence))
+    out = {}
+    for kind, group in sorted(members.items()):
+        total = math.fsum(i for _, i in group)
+        cost = math.fsum(i * costs[n] for n, i in group) / total if total > 0 else 0.0
+        out[kind] = KindTarget(
+            stakeholders=sorted(n for n, _ in group),
+            influence=round(total, 12),
+            cost=round(cost, 12),
+        )
+    return out
 
+
+def build_spec(graph: ObjectiveGraph, resolution: Resolution) -> TargetBehaviorSpec:
     ws = graph.workspace
     project = ws.project
     catalog_behaviors = ws.behaviors
@@ -300,6 +380,7 @@ def build_spec(graph: ObjectiveGraph, resolution: Resolution) -> TargetBehaviorS
                         )
                         for name, target, influence in cell.targets
                     },
+                    kinds=_kinds(project, cell.targets, dict(cell.costs)),
                 )
             )
         behaviors.append(
@@ -350,9 +431,11 @@ def build_spec(graph: ObjectiveGraph, resolution: Resolution) -> TargetBehaviorS
         strategy=project.strategy,
         stakeholders={
             name: Stakeholder(
-                rank=project.settings(name).rank, weight=project.settings(name).weight
+                rank=project.settings(name).rank,
+                weight=project.settings(name).weight,
+                kind=None if project.kind_of(name) == name else project.kind_of(name),
             )
-            for name in STAKEHOLDERS
+            for name in project.stakeholder_names
         },
         dimensions=[
             Dimension(

@@ -425,18 +425,27 @@ def test_wrong_kind_or_api_version(
 
 
 def test_literal_with_suggestion() -> None:
-    text = POLICY_HEAD.replace("name: dep", "name: dep\n  stakeholder: deployr")
-    assert check(text) == [
+    text = (
+        "apiVersion: policykit/v1\nkind: Project\nmetadata: {name: p}\n"
+        "deployment: {description: d}\ncatalogs: [c.yaml]\nstrategy: maxmn\n"
+    )
+    assert check(text, Project, "the project") == [
         (
             "PK203",
-            "'deployr' is not allowed at metadata.stakeholder in the policy; expected "
-            "'society', 'developer', 'deployer' or 'user'",
-            5,
-            16,
-            "metadata.stakeholder",
-            "did you mean 'deployer'?",
+            "'maxmn' is not allowed at strategy in the project; expected "
+            "'weighted_linear', 'weighted_log', 'maxmin' or 'chain_of_command'",
+            6,
+            11,
+            "strategy",
+            "did you mean 'maxmin'?",
         )
     ]
+
+
+def test_a_stakeholder_claim_is_a_name() -> None:
+    # named principals: the claim is checked against the binding (PK209), not a list
+    text = POLICY_HEAD.replace("name: dep", "name: dep\n  stakeholder: parent")
+    assert check(text) == []
 
 
 def test_bad_name() -> None:

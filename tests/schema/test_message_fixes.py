@@ -56,14 +56,16 @@ def test_an_unknown_stakeholder_key_names_the_key(
         tmp_path, {**FILES, "policykit.yaml": PROJECT + "stakeholders:\n  deployr: {rank: 2}\n"}
     )
     monkeypatch.chdir(tmp_path)
+    # any name declares a stakeholder now; a typo of a built-in one has no kind
     (d,) = validate_project(tmp_path).diagnostics
     assert (d.code, d.message, d.line, d.column, d.hint) == (
-        "PK203",
-        "'deployr' is not allowed as a key of stakeholders; expected 'society', "
-        "'developer', 'deployer' or 'user'",
+        "PK220",
+        "stakeholder 'deployr' has no kind: a name other than society, developer, "
+        "deployer or user says which kind it is",
         12,
         3,
-        "did you mean 'deployer'?",
+        "did you mean 'deployer'? Or, for a named stakeholder, add kind: developer, "
+        "deployer, user or society",
     )
 
 

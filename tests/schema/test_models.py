@@ -208,9 +208,14 @@ def test_within_needs_adjustable_by() -> None:
 
 
 def test_adjustable_by_names_stakeholders() -> None:
+    # names, checked against the project later (PK222); here only their spelling
     assert errors(
-        Rule, {"id": "r", "behavior": "b", "require": "a", "adjustable_by": ("usr",)}
-    ) == [(("adjustable_by", 0), "literal_error")]
+        Rule, {"id": "r", "behavior": "b", "require": "a", "adjustable_by": ("a parent",)}
+    ) == [(("adjustable_by", 0), "string_pattern_mismatch")]
+    rule = Rule.model_validate(
+        {"id": "r", "behavior": "b", "require": "a", "adjustable_by": ("parent",)}
+    )
+    assert rule.adjustable_by == ("parent",)
 
 
 # -- numbers -------------------------------------------------------------------------

@@ -6,8 +6,9 @@ This file is the same for every export; the cases are data in ``dataset.jsonl`` 
 it, so nothing a policy says can become code here. Each response is mapped to one of
 its behavior's outcomes (response classes), and the metrics report how far the observed
 distribution over outcomes, per cell, is from the distribution the spec intends: over
-all samples, per behavior (``behavior/ID``) and per stakeholder (``stakeholder/NAME``,
-over the samples its rules cover).
+all samples, per behavior (``behavior/ID``), per stakeholder (``stakeholder/NAME``,
+over the samples its rules cover) and, where the project names principals, per kind
+(``kind/KIND``: developer, deployer, user or society, over its stakeholders' samples).
 
 Task options (``-T name=value``):
 
@@ -173,6 +174,28 @@ def by_stakeholder() -> Metric:
     return compute
 
 
+@metric(scores="unreduced")
+def by_kind() -> Metric:
+    """Per kind (``kind/KIND``), the cell-weighted mean total variation over the samples
+    the rules of its stakeholders cover; only where some stakeholder is a named
+    principal (a name other than its kind), since otherwise it repeats by_stakeholder."""
+
+    def compute(scores: list[SampleScore]) -> dict[str, float]:
+        groups: dict[str, list[SampleScore]] = {}
+        named = False
+        for s in scores:
+            kinds = (s.score.metadata or {}).get("kinds") or {}
+            named = named or bool(kinds)
+            seen = {str(kinds.get(n, n)) for n in (s.score.metadata or {}).get("stakeholders", [])}
+            for kind in seen:
+                groups.setdefault(kind, []).append(s)
+        if not named:
+            return {}
+        return {f"kind/{name}": _divergence(groups[name], _tv) for name in sorted(groups)}
+
+    return compute
+
+
 def _tv(p: list[float], q: list[float]) -> float:
     return sum(abs(a - b) for a, b in zip(p, q, strict=True)) / 2
 
@@ -215,6 +238,7 @@ def _divergence(scores: list[SampleScore], distance: Any) -> float:
         classified(),
         by_behavior(),
         by_stakeholder(),
+        by_kind(),
     ]
 )
 def outcome(classifier: str = "exemplar", grader: str | None = None) -> Scorer:
@@ -248,6 +272,11 @@ def outcome(classifier: str = "exemplar", grader: str | None = None) -> Scorer:
                 "stakeholders": sorted(
                     name for name, involved in meta["stakeholders"].items() if involved["rules"]
                 ),
+                "kinds": {
+                    name: involved["kind"]
+                    for name, involved in meta["stakeholders"].items()
+                    if involved.get("kind")
+                },
             },
         )
 
