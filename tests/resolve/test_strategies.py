@@ -69,6 +69,7 @@ def test_stakeholder_weight_is_shared_among_its_rules() -> None:
             stakeholder=stakeholder,
             rank=1,
             weight=1.0,
+            file_weight=1.0,
             id=f"{stakeholder}{target}",
             target=target,
             rule=SimpleNamespace(weight=weight),
