@@ -154,6 +154,17 @@ class Stakeholder(_Out):
     weight: float
 
 
+class ContextSpace(_Out):
+    """How the project shaped the catalogs' context space. `dimensions` above already
+    hold only the allowed values and the project's defaults."""
+
+    restricted: dict[str, list[str]]
+    """Per dimension the project restricted, the catalog values it left out."""
+    exclude: list[dict[str, list[str]]]
+    """Excluded combinations: a context matching every entry of one is outside the
+    space. Queries refuse it and no eval case is made for it."""
+
+
 class TargetBehaviorSpec(_Out):
     apiVersion: Literal["policykit.spec/v1"]
     policykit_version: str
@@ -167,6 +178,9 @@ class TargetBehaviorSpec(_Out):
     dimensions: list[Dimension]
     behaviors: list[Behavior]
     rules: list[Rule]
+    context: ContextSpace | None = None
+    """The project's shaped context space; absent when the project has no `context:`
+    (the whole space of its catalogs)."""
 
 
 def _probs(outcomes: tuple[str, ...], values: tuple[float, ...]) -> dict[str, float]:
@@ -187,7 +201,8 @@ def inputs_hash(graph: ObjectiveGraph) -> str:
         # the project is checked and read: none is what it intends, none changes the hash
         "project": project.model_dump(
             mode="json",
-            exclude={"policies", "catalogs", "limits", "accept", "tests", "include_roots"},
+            exclude={"policies", "catalogs", "limits", "accept", "tests", "include_roots"}
+            | ({"context"} if project.context is None else set()),
         ),
         "dimensions": sorted(
             (d.model_dump(mode="json") for d in ws.dimensions.values()), key=lambda d: d["id"]
@@ -366,15 +381,34 @@ def build_spec(graph: ObjectiveGraph, resolution: Resolution) -> TargetBehaviorS
         ],
         behaviors=behaviors,
         rules=rules,
+        context=_context_space(graph),
+    )
+
+
+def _context_space(graph: ObjectiveGraph) -> ContextSpace | None:
+    ws = graph.workspace
+    shape = ws.project.context
+    if shape is None:
+        return None
+    restricted = {}
+    for name in sorted(shape.dimensions):
+        allowed = ws.dimensions[name].value_set
+        catalog = ws.origins.get(f"dimension:{name}")
+        values = catalog.catalog.model.dimensions if catalog is not None else ()
+        full = next((d.values for d in values if d.id == name), ())
+        restricted[name] = [v for v in full if v not in allowed]
+    return ContextSpace(
+        restricted=restricted,
+        exclude=[{name: list(values) for name, values in e} for e in ws.exclusions],
     )
 
 
 def dumps(spec: TargetBehaviorSpec) -> str:
     """The artifact's bytes (as text): sorted keys, one-space indent, final newline."""
-    return (
-        json.dumps(spec.model_dump(mode="json"), sort_keys=True, indent=1, ensure_ascii=False)
-        + "\n"
-    )
+    data = spec.model_dump(mode="json")
+    if data["context"] is None:  # a spec of an unshaped space keeps its earlier bytes
+        del data["context"]
+    return json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 
 
 def spec_json_schema() -> dict[str, Any]:
