@@ -448,12 +448,12 @@ def _resolve_behavior(
             cache[members] = cell
         else:
             cell = replace(cached, classes=tuple(combo))
-            message = unreported.get(members)
-            if message is not None and not only_excluded(
+            pending = unreported.get(members)
+            if pending is not None and not only_excluded(
                 _cell_box(graph, dims, class_masks, combo), boxes
             ):
                 del unreported[members]
-                errors.append(_cell_error(graph, behavior, rules, names, classes, combo, message))
+                errors.append(_cell_error(graph, behavior, rules, names, classes, combo, pending))
         if gone_here:
             cell = replace(cell, dropped=gone_here)
         cells.append(cell)

@@ -196,13 +196,15 @@ def _canonical(data: Any) -> bytes:
 def inputs_hash(graph: ObjectiveGraph) -> str:
     ws = graph.workspace
     project = ws.project
-    data = {
+    data: dict[str, Any] = {
         # the caps bound the cost of compiling; accept, tests and include_roots say how
         # the project is checked and read: none is what it intends, none changes the hash
         "project": project.model_dump(
             mode="json",
+            # the context as written is hashed as it resolves: restricted dimensions
+            # (below) and the normalized exclusions, so writing order never matters
             exclude={"policies", "catalogs", "limits", "accept", "tests", "include_roots"}
-            | ({"context"} if project.context is None else set()),
+            | {"context"},
         ),
         "dimensions": sorted(
             (d.model_dump(mode="json") for d in ws.dimensions.values()), key=lambda d: d["id"]
@@ -234,6 +236,8 @@ def inputs_hash(graph: ObjectiveGraph) -> str:
             key=lambda p: (p["name"], p["stakeholder"]),
         ),
     }
+    if project.context is not None:  # only then: unshaped projects keep their hash
+        data["context"] = [[list(part) for part in e] for e in ws.exclusions]
     return "sha256:" + hashlib.sha256(_canonical(data)).hexdigest()
 
 
