@@ -137,6 +137,14 @@ class Spec:
             raise self._bad_context(context) from None
         return offset
 
+    def is_excluded(self, context: Mapping[str, str]) -> bool:
+        """Whether the project's ``context: exclude`` rules ``context`` out (missing
+        dimensions at their defaults)."""
+        return any(
+            all(context.get(name, self.defaults.get(name)) in v for name, v in entry.items())
+            for entry in self.excluded
+        )
+
     def _check_excluded(self, context: Mapping[str, str]) -> None:
         """Raise QueryError if ``context`` (missing dimensions at their defaults) is one
         the project's ``context: exclude`` rules out."""

@@ -64,3 +64,29 @@ def test_reader_round_trips_and_checks_the_shape(spec, tmp_path: Path) -> None: 
     path.write_text(bad)
     with pytest.raises(SpecFormatError, match="restricted-away values"):
         read_spec(path)
+
+
+def test_diff_across_spaces_reports_excluded_cells_and_the_shape(spec, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from policykit.spec.diff import review
+
+    root = tmp_path / "p"
+    shutil.copytree(PROJECTS / "shaped-context", root)
+    text = (root / "policykit.yaml").read_text()
+    (root / "policykit.yaml").write_text(
+        text[: text.index("context:")] + text[text.index("policies:") :]
+    )
+    unshaped = compile_project(root).spec
+    assert unshaped is not None
+    old, new = unshaped.model_dump(mode="json"), spec.model_dump(mode="json")
+    result = review(old, new)
+    gone = [c for c in result.changes if c.new is None]
+    assert [dict(c.when) for c in gone] == [{"audience": ("general",), "grade_band": ("k2",)}]
+    assert {(v.kind, v.name, v.change) for v in result.vocabulary} == {
+        ("value", "audience=adult", "removed"),
+        ("value", "region=eu", "removed"),
+        ("exclusion", "audience=general, grade_band=k2", "added"),
+    }
+    back = review(new, old)
+    assert [c for c in back.changes if c.old is None]
