@@ -31,6 +31,7 @@ from policykit.load.reader import Document
 from policykit.schema.models import ContextShape, Dimension, Grant, Rule
 
 if TYPE_CHECKING:
+    from policykit.schema.workspace import Workspace
     from policykit.schema.workspace import _Checker as _Check
 
 Exclusion = tuple[tuple[str, tuple[str, ...]], ...]
@@ -212,3 +213,20 @@ def check_scopes(
                 related=() if related is None else (related,),
                 hint="drop those values from its when, or allow them in the project's context:",
             )
+
+
+def catalog_values(workspace: Workspace, name: str) -> tuple[str, ...]:
+    """Every value the catalogs give dimension ``name``, before the project restricted
+    it (empty for an unknown dimension)."""
+    origin = workspace.origins.get(f"dimension:{name}")
+    if origin is None:
+        return ()
+    return next((d.values for d in origin.catalog.model.dimensions if d.id == name), ())
+
+
+def excluded_by(workspace: Workspace, context: Mapping[str, str]) -> Exclusion | None:
+    """The exclusion that rules out the full ``context``, if any."""
+    for entry in workspace.exclusions:
+        if all(context.get(name) in values for name, values in entry):
+            return entry
+    return None

@@ -161,3 +161,12 @@ rules:
     _edit(shaped / "policykit.yaml", "  exclude:\n    - {grade_band: k2, audience: general}\n", "")
     again = compile_project(shaped)
     assert has_errors(again.diagnostics)
+
+
+def test_explain_refuses_contexts_outside_the_space(shaped: Path) -> None:
+    from policykit.cli import main
+
+    base = ["explain", str(shaped), "--behavior", "profanity", "--context"]
+    assert main([*base, "audience=general", "--context", "grade_band=k2"]) == 2
+    assert main([*base, "audience=adult"]) == 2
+    assert main([*base, "audience=general", "--context", "grade_band=g3_5"]) == 0
