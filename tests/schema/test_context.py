@@ -170,3 +170,47 @@ def test_explain_refuses_contexts_outside_the_space(shaped: Path) -> None:
     assert main([*base, "audience=general", "--context", "grade_band=k2"]) == 2
     assert main([*base, "audience=adult"]) == 2
     assert main([*base, "audience=general", "--context", "grade_band=g3_5"]) == 0
+
+
+def test_contradiction_met_first_in_an_excluded_cell_is_still_reported(shaped: Path) -> None:
+    # three same-rank bounds, pairwise compatible but not jointly (PK420). audience
+    # divides the behavior (a rule on minors in g9_12), so the cells general x k2
+    # (excluded, resolved first) and minor x k2 hold the same rules: the second is
+    # answered from the first's cache, and must still report
+    _edit(
+        shaped / "catalog.yaml",
+        "    default: {refuse: 0.5, comply: 0.5}",
+        '      mock:\n        description: Mocks the user.\n        exemplars: ["Ha."]\n'
+        "    default: {refuse: 0.5, comply: 0.5}",
+    )
+    (shaped / "policies" / "deployer.yaml").write_text(
+        """apiVersion: policykit/v1
+kind: Policy
+metadata:
+  name: district
+rules:
+  - id: dep-k2-comply
+    behavior: profanity
+    when: {grade_band: k2}
+    bounds: {comply: {min: 0.5}}
+  - id: dep-k2-refuse
+    behavior: profanity
+    when: {grade_band: k2}
+    bounds: {refuse: {min: 0.4}}
+  - id: dep-k2-mock
+    behavior: profanity
+    when: {grade_band: k2}
+    bounds: {mock: {min: 0.3}}
+  - id: dep-older-minors
+    behavior: profanity
+    when: {grade_band: g9_12, audience: minor}
+    prefer: refuse
+"""
+    )
+    (shaped / "policies" / "user.yaml").write_text(
+        "apiVersion: policykit/v1\nkind: Policy\nmetadata:\n  name: student\n"
+    )
+    result = compile_project(shaped)
+    errors = [d for d in result.diagnostics if d.severity.value == "error"]
+    assert [d.code for d in errors] == ["PK420"], errors
+    assert errors[0].message.startswith("in audience=minor, grade_band=k2:")
