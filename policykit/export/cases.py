@@ -233,13 +233,23 @@ def allowed_context(spec: TargetBehaviorSpec, cell: Cell) -> dict[str, str] | No
         pieces = [part for piece in pieces for part in _cut(piece, exclusion)]
         if not pieces:
             return None
-    piece = pieces[0]
-    return {
-        d.id: d.default
-        if d.default in piece[d.id]
-        else next(v for v in d.values if v in piece[d.id])
-        for d in spec.dimensions
-    }
+        if len(pieces) > _MAX_PIECES:
+            break  # a spec's many exclusions: judge the pieces' contexts one by one
+    for piece in pieces:
+        found = {
+            d.id: d.default
+            if d.default in piece[d.id]
+            else next(v for v in d.values if v in piece[d.id])
+            for d in spec.dimensions
+        }
+        if not _excluded(found, exclusions):
+            return found
+    return None
+
+
+_MAX_PIECES = 4096
+"""How many boxes the allowed part of a cell is cut into, at most, before its contexts
+are tried one per box instead (a spec is not trusted: it may list many exclusions)."""
 
 
 def is_conflict(cell: Cell) -> bool:

@@ -90,3 +90,62 @@ def test_diff_across_spaces_reports_excluded_cells_and_the_shape(spec, tmp_path:
     }
     back = review(new, old)
     assert [c for c in back.changes if c.old is None]
+
+
+def test_random_exclusions_cases_and_queries_agree(spec) -> None:  # type: ignore[no-untyped-def]
+    import itertools
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from policykit.spec.reader import validate_spec
+
+    dims = {d.id: d.values for d in spec.dimensions}
+    defaults = {d.id: d.default for d in spec.dimensions}
+
+    @st.composite
+    def exclusion(draw):  # type: ignore[no-untyped-def]
+        names = draw(st.lists(st.sampled_from(sorted(dims)), min_size=1, unique=True))
+        out = {
+            n: sorted(draw(st.sets(st.sampled_from(dims[n]), min_size=1)), key=dims[n].index)
+            for n in names
+        }
+        if all(defaults[n] in v for n, v in out.items()):
+            out[names[0]] = [v for v in dims[names[0]] if v != defaults[names[0]]] or out[names[0]]
+        return out
+
+    @settings(max_examples=40, deadline=None)
+    @given(st.lists(exclusion(), max_size=4))
+    def check(exclusions):  # type: ignore[no-untyped-def]
+        exclusions = [
+            e
+            for e in exclusions
+            if not all(defaults[n] in v for n, v in e.items()) and all(e.values())
+        ]
+        data = spec.model_dump(mode="json")
+        data["context"]["exclude"] = exclusions
+        shaped = validate_spec(data)
+        index = Spec(shaped)
+
+        def out(context):  # type: ignore[no-untyped-def]
+            return any(all(context[n] in v for n, v in e.items()) for e in exclusions)
+
+        for values in itertools.product(*dims.values()):
+            context = dict(zip(dims, values, strict=True))
+            if out(context):
+                with pytest.raises(QueryError):
+                    index.intended(context, "profanity")
+            else:
+                index.intended(context, "profanity")
+        cases = build_cases(shaped).cases
+        assert not [c for c in cases if out(c.context)]
+        behavior = shaped.behaviors[0]
+        for i, cell in enumerate(behavior.cells):
+            inside = [
+                dict(zip(dims, values, strict=True))
+                for values in itertools.product(*((cell.when.get(n) or dims[n]) for n in dims))
+            ]
+            has_allowed = any(not out(c) for c in inside)
+            assert has_allowed == any(c.cell == i for c in cases)
+
+    check()
