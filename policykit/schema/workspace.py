@@ -298,10 +298,11 @@ def bind(sources: SourceSet) -> tuple[Workspace | None, tuple[Diagnostic, ...]]:
             for j, probe in enumerate(ext.probes):
                 path = ("extend", i, "probes", j)
                 _check_placeholders(check, probe, cf.document, path, dimensions)
-    apply_extensions(check, catalogs, behaviors, origins)
     shaped: Shaped | None = None
-    if project is not None and project.context is not None and vocabulary_complete:
-        shaped = shape(check, project.context, sources.project, dimensions)
+    if vocabulary_complete:  # else an extended behavior may be in the missing catalog
+        apply_extensions(check, catalogs, behaviors, origins)
+        if project is not None and project.context is not None:
+            shaped = shape(check, project.context, sources.project, dimensions)
 
     relations: list[tuple[Relation, Origin]] = []
     for cf in catalogs:

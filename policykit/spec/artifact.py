@@ -394,13 +394,12 @@ def _context_space(graph: ObjectiveGraph) -> ContextSpace | None:
     shape = ws.project.context
     if shape is None:
         return None
+    from policykit.schema.context import catalog_values
+
     restricted = {}
     for name in sorted(shape.dimensions):
         allowed = ws.dimensions[name].value_set
-        catalog = ws.origins.get(f"dimension:{name}")
-        values = catalog.catalog.model.dimensions if catalog is not None else ()
-        full = next((d.values for d in values if d.id == name), ())
-        restricted[name] = [v for v in full if v not in allowed]
+        restricted[name] = [v for v in catalog_values(ws, name) if v not in allowed]
     return ContextSpace(
         restricted=restricted,
         exclude=[{name: list(values) for name, values in e} for e in ws.exclusions],
