@@ -473,6 +473,101 @@ rules:
     "Name a stakeholder the project declares, a built-in one, or a kind (developer, "
     "deployer, user, society: every stakeholder of that kind).",
 )
+PK225 = _c(
+    "PK225",
+    "Context default outside the allowed values",
+    E,
+    """
+# project file: the catalog's default audience is general
+context:
+  dimensions:
+    audience: {values: [minor, adult]}          # no default given
+    region: {values: [us], default: eu}         # eu is not allowed
+""",
+    "Give a `default` that is one of the dimension's allowed `values`.",
+)
+PK226 = _c(
+    "PK226",
+    "Context space left empty",
+    E,
+    """
+context:
+  dimensions:
+    audience: {values: [minor]}
+  exclude:
+    - {audience: minor}          # excludes every context there is
+""",
+    "Narrow the `exclude` entry so that some context remains, or allow more values.",
+)
+PK227 = _c(
+    "PK227",
+    "Excluded combination contains the default context",
+    E,
+    """
+context:
+  dimensions:
+    audience: {values: [minor, general], default: minor}
+  exclude:
+    - {audience: minor, region: us}    # region defaults to us: the default context
+""",
+    "A context that does not say takes every default, so the defaults must form an "
+    "allowed context: change a default or narrow the exclusion.",
+)
+PK228 = _c(
+    "PK228",
+    "Extension adds an outcome that already exists",
+    E,
+    """
+# std:core/catalog.yaml defines sexual_content with outcome refuse
+extend:
+  - behavior: sexual_content
+    outcomes:
+      refuse: {description: ..., exemplars: [...]}
+""",
+    "Give the new outcome another id, or add exemplars to the existing one with "
+    "`exemplars:`. Both files are named.",
+)
+PK229 = _c(
+    "PK229",
+    "Extension adds outcomes without restating the default",
+    E,
+    """
+extend:
+  - behavior: sexual_content
+    outcomes:
+      educational: {description: Explains factually, exemplars: ["In health class..."]}
+    # no default: which share should educational get?
+""",
+    "Restate `default` as a distribution over all the behavior's outcomes, old and new.",
+)
+PK230 = _c(
+    "PK230",
+    "Two extensions of one behavior replace its default differently",
+    E,
+    """
+# district/catalog.yaml
+extend: [{behavior: profanity, default: {refuse: 1.0}}]
+# school/catalog.yaml
+extend: [{behavior: profanity, default: {refuse: 0.5, comply: 0.5}}]
+""",
+    "Additions of several extensions are merged, but a default has one value: let one "
+    "catalog restate it (or make both restate the same distribution). Both files are "
+    "named.",
+)
+PK231 = _c(
+    "PK231",
+    "Extension of a behavior its own catalog defines",
+    E,
+    """
+behaviors:
+  - id: profanity
+    ...
+extend:
+  - behavior: profanity       # defined a few lines up, in this same file
+""",
+    "Write the outcomes, probes and default into the behavior itself; `extend` is for "
+    "behaviors another catalog defines.",
+)
 PK301 = _c(
     "PK301",
     "Cycle in refines relations",
@@ -718,6 +813,35 @@ PK420 = _c(
 # pairwise compatible, but 0.5 + 0.4 + 0.3 > 1 where all three apply
 """,
     "Loosen one of the bounds, or narrow a rule's `when` so they no longer meet.",
+)
+PK430 = _c(
+    "PK430",
+    "Rule selects only contexts outside the project's context space",
+    W,
+    """
+# project: context: {dimensions: {audience: {values: [minor, general]}},
+#                    exclude: [{grade_band: k2, audience: general}]}
+- id: dep-adults
+  behavior: profanity
+  when: {audience: [adult]}        # restricted away: the rule applies nowhere
+  forbid: use_freely
+""",
+    "Remove the rule, widen its `when` to contexts the deployment meets, or allow those "
+    "values in the project's `context:`.",
+)
+PK431 = _c(
+    "PK431",
+    "Rule names values the project's context space restricts away",
+    W,
+    """
+# project: context: {dimensions: {audience: {values: [minor, general]}}}
+- id: dep-careful
+  behavior: profanity
+  when: {audience: [minor, adult]}   # adult is restricted away; the rule covers minor
+  forbid: use_freely
+""",
+    "Drop the restricted-away values from the `when` list (they never occur here), or "
+    "allow them in the project's `context:`.",
 )
 # -- PK5xx: export and evaluation ----------------------------------------------
 PK500 = _c(

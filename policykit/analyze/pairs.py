@@ -32,6 +32,7 @@ from policykit.analyze.conflicts import SYMMETRIC, VIOLATIONS, pair_codes
 from policykit.analyze.context import Context
 from policykit.analyze.shadow import nullifies
 from policykit.codes import PK412, Code
+from policykit.graph.context import excluded, overlap_excluded
 from policykit.graph.numbers import bit_indices, bits, bitset
 from policykit.graph.objective import RuleRef, within_vectors
 from policykit.graph.scope import COVER_LIMIT, Masks, covered, is_empty
@@ -181,14 +182,32 @@ def behavior_findings(
     run again without the violators wherever there are any.
     """
     pairs, shadows = _findings(refs, ctx)
+    boxes = excluded(ctx.graph)
+    if boxes:
+        pairs = _allowed(pairs, boxes)
     dropped = {f.rule.order for f in pairs if f.code in VIOLATIONS}
     if not dropped:
         return pairs, shadows
     kept = [r for r in refs if r.order not in dropped]
     again, shadows = _findings(kept, ctx)
+    if boxes:
+        again = _allowed(again, boxes)
     pairs = [f for f in pairs if f.code in VIOLATIONS]
     pairs += [f for f in again if f.code not in VIOLATIONS]
     return pairs, shadows
+
+
+def _allowed(pairs: list[PairFinding], boxes: tuple[Masks, ...]) -> list[PairFinding]:
+    """The findings that hold somewhere in the project's context space: a pair whose
+    rules meet only in excluded contexts is left out. A finding against several rules
+    names one of them; it is kept unless that one is its only partner (the others may
+    meet the rule in allowed contexts), so exclusions never hide a real finding, at the
+    price of keeping some against excluded-only partners (documented in the README)."""
+    return [
+        f
+        for f in pairs
+        if not (f.count == 1 and overlap_excluded(f.rule.masks, f.other.masks, boxes))
+    ]
 
 
 def candidate_pairs(refs: Sequence[RuleRef], ctx: Context) -> int:

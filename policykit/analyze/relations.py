@@ -120,7 +120,14 @@ def empty_scopes(graph: ObjectiveGraph, refs: Iterable[RuleRef]) -> list[Diagnos
     for r in refs:
         if not is_empty(r.masks):
             continue
-        dims = [d for d, m in zip(graph.space.names, r.masks, strict=True) if not m]
+        # a `when` whose values the project's context restricted away is PK430's
+        dims = [
+            d
+            for d, m in zip(graph.space.names, r.masks, strict=True)
+            if not m and not r.rule.when.get(d)
+        ]
+        if not dims:
+            continue
         out.append(
             report(
                 graph,

@@ -197,6 +197,64 @@ def representative_context(spec: TargetBehaviorSpec, cell: Cell) -> dict[str, st
     return context
 
 
+Box = dict[str, frozenset[str]]
+
+
+def _excluded(context: Mapping[str, str], exclusions: Sequence[Box]) -> bool:
+    return any(all(context[k] in v for k, v in e.items()) for e in exclusions)
+
+
+def _cut(box: Box, exclusion: Box) -> list[Box]:
+    """``box`` minus ``exclusion``, as disjoint boxes."""
+    if not all(box[k] & v for k, v in exclusion.items()):
+        return [box]
+    out = []
+    rest = dict(box)
+    for k, v in exclusion.items():
+        outside = rest[k] - v
+        if outside:
+            out.append({**rest, k: outside})
+        rest[k] = rest[k] & v
+    return out
+
+
+def allowed_context(spec: TargetBehaviorSpec, cell: Cell) -> dict[str, str] | None:
+    """The context a cell's cases are rendered in, inside the project's shaped space:
+    the representative context when it is allowed, else, in the cell's allowed part,
+    each dimension's default where it can be and its first value where not; None when
+    every context of the cell is excluded (the cell then has no cases)."""
+    context = representative_context(spec, cell)
+    if spec.context is None or not spec.context.exclude:
+        return context
+    exclusions = [{k: frozenset(v) for k, v in e.items()} for e in spec.context.exclude]
+    if not _excluded(context, exclusions):
+        return context
+    pieces: list[Box] = [
+        {d.id: frozenset(cell.when.get(d.id) or d.values) for d in spec.dimensions}
+    ]
+    for exclusion in exclusions:
+        pieces = [part for piece in pieces for part in _cut(piece, exclusion)]
+        if not pieces:
+            return None
+        if len(pieces) > _MAX_PIECES:
+            break  # a spec's many exclusions: judge the pieces' contexts one by one
+    for piece in pieces:
+        found = {
+            d.id: d.default
+            if d.default in piece[d.id]
+            else next(v for v in d.values if v in piece[d.id])
+            for d in spec.dimensions
+        }
+        if not _excluded(found, exclusions):
+            return found
+    return None
+
+
+_MAX_PIECES = 4096
+"""How many boxes the allowed part of a cell is cut into, at most, before its contexts
+are tried one per box instead (a spec is not trusted: it may list many exclusions)."""
+
+
 def is_conflict(cell: Cell) -> bool:
     if cell.overridden or cell.adjusted or cell.dropped:
         return True
@@ -257,7 +315,10 @@ def _cell_cases(
     dimensions: Mapping[str, Dimension],
 ) -> list[EvalCase]:
     cell = behavior.cells[index]
-    context = representative_context(spec, cell)
+    found = allowed_context(spec, cell)
+    if found is None:
+        return []
+    context = found
     system = system_message(spec, context)
     outcomes = {
         o: CaseOutcome(description=v.description, exemplars=list(v.exemplars))

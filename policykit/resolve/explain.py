@@ -11,6 +11,7 @@ from typing import Any, Literal
 from policykit.errors import UserError
 from policykit.graph.objective import ObjectiveGraph, RuleRef
 from policykit.resolve.resolver import Resolution
+from policykit.schema.context import catalog_values, excluded_by
 from policykit.util.text import suggest
 
 Status = Literal["applied", "overridden", "adjusted", "dropped", "excluded", "out of scope"]
@@ -178,11 +179,23 @@ def explain_cell(
         if name not in dims:
             raise ExplainError(_unknown(f"dimension {name!r}", name, dims), "context")
         if value not in dims[name].values:
+            if value in catalog_values(graph.workspace, name):
+                raise ExplainError(
+                    f"value {value!r} of dimension {name!r} is outside the project's context "
+                    f"space (restricted away); its values are {', '.join(dims[name].values)}",
+                    "context",
+                )
             raise ExplainError(
                 _unknown(f"value {value!r} of dimension {name!r}", value, dims[name].values),
                 "context",
             )
     full = {d.id: context.get(d.id, d.default) for d in graph.space.dimensions}
+    if excluded_by(graph.workspace, full) is not None:
+        named = ", ".join(f"{k}={v}" for k, v in full.items())
+        raise ExplainError(
+            f"context {named} is excluded by the project's context space (context: exclude)",
+            "context",
+        )
     offset = 0
     for name, classes in zip(found.dimensions, found.classes, strict=True):
         c = next(i for i, values in enumerate(classes) if full[name] in values)

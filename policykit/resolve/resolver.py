@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from policykit.diagnostics import Diagnostic
+from policykit.graph.context import excluded, only_excluded
 from policykit.graph.numbers import (
     Vector,
     bits,
@@ -337,6 +338,8 @@ def _resolve_behavior(
     cache: dict[int, ResolvedCell] = {}
     cells = []
     errors: list[Diagnostic] = []
+    boxes = excluded(graph)
+    unreported: dict[int, str] = {}  # contradictions met only in excluded cells so far
     for combo, members, scope in plan.cells():
         rules = [refs[i] for i in bits(members & low)]
         gone_here = tuple(sorted(r.id for r in gone if _covers(r.masks, dims, class_masks, combo)))
@@ -346,14 +349,35 @@ def _resolve_behavior(
             cell = outcome.cell
             if outcome.contradiction is not None:
                 message = outcome.contradiction.message()
-                errors.append(cell_error(graph, behavior, rules, names, classes, combo, message))
+                if boxes and only_excluded(_cell_box(graph, dims, class_masks, combo), boxes):
+                    unreported[members] = message  # reported if an allowed cell meets it
+                else:
+                    errors.append(
+                        cell_error(graph, behavior, rules, names, classes, combo, message)
+                    )
             cache[members] = cell
         else:
             cell = replace(cached, classes=tuple(combo))
+            pending = unreported.get(members)
+            if pending is not None and not only_excluded(
+                _cell_box(graph, dims, class_masks, combo), boxes
+            ):
+                del unreported[members]
+                errors.append(cell_error(graph, behavior, rules, names, classes, combo, pending))
         if gone_here:
             cell = replace(cell, dropped=gone_here)
         cells.append(cell)
     return BehaviorResolution(behavior, resolver.outcomes, names, classes, tuple(cells)), errors
+
+
+def _cell_box(
+    graph: ObjectiveGraph, dims: list[int], class_masks: list[list[int]], combo: tuple[int, ...]
+) -> Masks:
+    """The contexts of one cell, as masks (its class on each dividing dimension)."""
+    box = list(graph.space.full)
+    for i, (d, c) in enumerate(zip(dims, combo, strict=True)):
+        box[d] = class_masks[i][c]
+    return tuple(box)
 
 
 def _covers(

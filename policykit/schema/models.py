@@ -242,6 +242,23 @@ class Relation(_Model):
         return self
 
 
+class Extension(_Model):
+    """Additions to a behavior another catalog of the project defines. Extensions only
+    add (outcomes, probes, exemplars) or restate the default, so nothing another file
+    refers to can go away."""
+
+    behavior: Id
+    """The behavior extended; defined in another catalog the project includes."""
+    outcomes: dict[Id, Outcome] = {}
+    """New response classes; adding any requires restating `default` over all outcomes."""
+    default: Distribution | None = None
+    """The behavior's new default distribution over all its outcomes (old and new)."""
+    probes: tuple[Text, ...] = ()
+    """More prompts that elicit the behavior."""
+    exemplars: dict[Id, Annotated[tuple[Text, ...], Field(min_length=1)]] = {}
+    """More example continuations, per existing or added outcome."""
+
+
 class Catalog(_Model):
     api_version: Literal["policykit/v1"] = Field(alias="apiVersion")
     """Always policykit/v1."""
@@ -257,6 +274,8 @@ class Catalog(_Model):
     """The behaviors policies talk about."""
     relations: tuple[Relation, ...] = ()
     """How behaviors relate to each other."""
+    extend: tuple[Extension, ...] = ()
+    """Additions to behaviors that other catalogs of the project define."""
 
 
 # -- Policy --------------------------------------------------------------------------
@@ -499,6 +518,26 @@ class Acceptance(_Model):
     """Why the finding is deliberate; required, shown beside it in every report."""
 
 
+class ContextDimension(_Model):
+    values: Annotated[tuple[Value, ...], Field(min_length=1, max_length=1000)] | None = None
+    """The catalog values this deployment can meet; left out: all of them."""
+    default: Value | None = None
+    """The value assumed when a context does not say; one of `values`. Left out: the
+    catalog's default, which must then be among `values`."""
+
+
+ContextEntry = dict[Id, OneOrManyValues]
+"""Per dimension, a value or a list of values: one combination that cannot occur."""
+
+
+class ContextShape(_Model):
+    dimensions: dict[Id, ContextDimension] = {}
+    """Per catalog dimension, the values it takes in this deployment and its default."""
+    exclude: tuple[Annotated[ContextEntry, Field(min_length=1)], ...] = ()
+    """Combinations that cannot occur: each entry maps dimensions to a value or a list
+    of values, and the contexts matching all of them are outside the space."""
+
+
 class Project(_Model):
     api_version: Literal["policykit/v1"] = Field(alias="apiVersion")
     """Always policykit/v1."""
@@ -517,6 +556,9 @@ class Project(_Model):
     built-in names (society, developer, deployer, user) always exist; unset ones keep
     the defaults (society = developer 3 > deployer 2 > user 1, weight 1). Any other
     name declares a named principal and must give its `kind`."""
+    context: ContextShape | None = None
+    """The part of the catalogs' context space this deployment meets: restricted
+    values, new defaults and excluded combinations. Left out: the whole space."""
     strategy: Strategy = "weighted_linear"
     """How soft targets are combined inside the hard bounds."""
     on_violation: OnViolation = "error"

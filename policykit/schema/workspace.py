@@ -38,7 +38,9 @@ from policykit.codes import (
 from policykit.diagnostics import Diagnostic, Related, Severity
 from policykit.load.project import IncludeSite, Source, SourceSet
 from policykit.load.reader import Document, YSeq, unpack
+from policykit.schema.context import Exclusion, Shaped, check_scopes, shape
 from policykit.schema.errors import format_path, locate, to_diagnostics
+from policykit.schema.extend import apply_extensions
 from policykit.schema.models import (
     DEFAULT_STAKEHOLDERS,
     Behavior,
@@ -109,6 +111,9 @@ class Workspace:
     behaviors: Mapping[str, Behavior]
     relations: tuple[tuple[Relation, Origin], ...]
     origins: Mapping[str, Origin]
+    exclusions: tuple[Exclusion, ...] = ()
+    """The combinations the project's ``context:`` excludes (``dimensions`` are already
+    restricted to its allowed values)."""
 
     def rules(self) -> Iterator[tuple[PolicyFile, int, Rule]]:
         for pf in self.policies:
@@ -297,6 +302,15 @@ def bind(sources: SourceSet) -> tuple[Workspace | None, tuple[Diagnostic, ...]]:
     for cf in catalogs:
         for i, beh in enumerate(cf.model.behaviors):
             _check_behavior(check, beh, cf.document, ("behaviors", i), dimensions)
+        for i, ext in enumerate(cf.model.extend):
+            for j, probe in enumerate(ext.probes):
+                path = ("extend", i, "probes", j)
+                _check_placeholders(check, probe, cf.document, path, dimensions)
+    shaped: Shaped | None = None
+    if vocabulary_complete:  # else an extended behavior may be in the missing catalog
+        apply_extensions(check, catalogs, behaviors, origins)
+        if project is not None and project.context is not None:
+            shaped = shape(check, project.context, sources.project, dimensions)
 
     relations: list[tuple[Relation, Origin]] = []
     for cf in catalogs:
@@ -366,6 +380,20 @@ def bind(sources: SourceSet) -> tuple[Workspace | None, tuple[Diagnostic, ...]]:
             _check_policy(check, pf, src, project, dimensions, behaviors, seen_rules, valid_scopes)
         policies.append(pf)
 
+    if shaped is not None:
+        site = locate(sources.project, ("context",), key=True)
+        shaped_here = Related("the project's context space", sources.project.file, *site)
+        check_scopes(
+            check,
+            [
+                (rule, pf.document, ("rules", i), shaped_here)
+                for pf in policies
+                for i, rule in enumerate(pf.model.rules)
+            ],
+            shaped,
+            dimensions,
+        )
+        dimensions = shaped.dimensions
     diagnostics = tuple(check.diagnostics)
     if project is None or any(d.severity is Severity.ERROR for d in diagnostics):
         return None, diagnostics
@@ -379,6 +407,7 @@ def bind(sources: SourceSet) -> tuple[Workspace | None, tuple[Diagnostic, ...]]:
         behaviors=MappingProxyType(behaviors),
         relations=tuple(relations),
         origins=MappingProxyType(origins),
+        exclusions=shaped.exclusions if shaped is not None else (),
     )
     return workspace, diagnostics
 

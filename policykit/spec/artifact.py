@@ -179,6 +179,17 @@ class Stakeholder(_Out):
     kind is their name."""
 
 
+class ContextSpace(_Out):
+    """How the project shaped the catalogs' context space. `dimensions` above already
+    hold only the allowed values and the project's defaults."""
+
+    restricted: dict[str, list[str]]
+    """Per dimension the project restricted, the catalog values it left out."""
+    exclude: list[dict[str, list[str]]]
+    """Excluded combinations: a context matching every entry of one is outside the
+    space. Queries refuse it and no eval case is made for it."""
+
+
 class TargetBehaviorSpec(_Out):
     apiVersion: Literal["policykit.spec/v1"]
     policykit_version: str
@@ -192,6 +203,9 @@ class TargetBehaviorSpec(_Out):
     dimensions: list[Dimension]
     behaviors: list[Behavior]
     rules: list[Rule]
+    context: ContextSpace | None = None
+    """The project's shaped context space; absent when the project has no `context:`
+    (the whole space of its catalogs)."""
 
 
 def _probs(outcomes: tuple[str, ...], values: tuple[float, ...]) -> dict[str, float]:
@@ -217,6 +231,9 @@ def _project_data(project: ProjectModel) -> dict[str, Any]:
             "tests",
             "include_roots",
             "stakeholders",
+            # the context as written is hashed as it resolves: restricted dimensions
+            # and the normalized exclusions (below), so writing order never matters
+            "context",
         },
     )
     # fields added to a stakeholder later are hashed only when set, so a project that
@@ -240,7 +257,7 @@ def _unset_later_fields(s: StakeholderSettings) -> set[str]:
 def inputs_hash(graph: ObjectiveGraph) -> str:
     ws = graph.workspace
     project = ws.project
-    data = {
+    data: dict[str, Any] = {
         # the caps bound the cost of compiling; accept, tests and include_roots say how
         # the project is checked and read: none is what it intends, none changes the hash
         "project": _project_data(project),
@@ -276,6 +293,8 @@ def inputs_hash(graph: ObjectiveGraph) -> str:
             key=lambda p: (p["name"], p["stakeholder"]),
         ),
     }
+    if project.context is not None:  # only then: unshaped projects keep their hash
+        data["context"] = [[list(part) for part in e] for e in ws.exclusions]
     return "sha256:" + hashlib.sha256(_canonical(data)).hexdigest()
 
 
@@ -449,15 +468,33 @@ def build_spec(graph: ObjectiveGraph, resolution: Resolution) -> TargetBehaviorS
         ],
         behaviors=behaviors,
         rules=rules,
+        context=_context_space(graph),
+    )
+
+
+def _context_space(graph: ObjectiveGraph) -> ContextSpace | None:
+    ws = graph.workspace
+    shape = ws.project.context
+    if shape is None:
+        return None
+    from policykit.schema.context import catalog_values
+
+    restricted = {}
+    for name in sorted(shape.dimensions):
+        allowed = ws.dimensions[name].value_set
+        restricted[name] = [v for v in catalog_values(ws, name) if v not in allowed]
+    return ContextSpace(
+        restricted=restricted,
+        exclude=[{name: list(values) for name, values in e} for e in ws.exclusions],
     )
 
 
 def dumps(spec: TargetBehaviorSpec) -> str:
     """The artifact's bytes (as text): sorted keys, one-space indent, final newline."""
-    return (
-        json.dumps(spec.model_dump(mode="json"), sort_keys=True, indent=1, ensure_ascii=False)
-        + "\n"
-    )
+    data = spec.model_dump(mode="json")
+    if data["context"] is None:  # a spec of an unshaped space keeps its earlier bytes
+        del data["context"]
+    return json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 
 
 def spec_json_schema() -> dict[str, Any]:

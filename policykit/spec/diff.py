@@ -81,7 +81,7 @@ class VocabularyChange:
     """A dimension, dimension value, behavior or outcome added or removed."""
 
     kind: str
-    """``dimension``, ``value``, ``behavior`` or ``outcome``."""
+    """``dimension``, ``value``, ``exclusion``, ``behavior`` or ``outcome``."""
     name: str
     """The item; a value or outcome as ``owner=item``."""
     change: str
@@ -184,8 +184,22 @@ def _intended_changes(
             per_dim.append(refined)
         for combo in itertools.product(*per_dim):
             context = {d: values[0] for d, values in zip(dims, combo, strict=True)}
-            p = old.intended(context, behavior)
-            q = new.intended(context, behavior)
+            # a context one spec's shaped space excludes has nothing intended there
+            p = None if old.is_excluded(context) else old.intended(context, behavior)
+            q = None if new.is_excluded(context) else new.intended(context, behavior)
+            if p is None or q is None:
+                if p is not q:
+                    when = tuple(zip(dims, combo, strict=True))
+                    changes.append(
+                        Change(
+                            behavior,
+                            when,
+                            None if p is None else dict(p),
+                            None if q is None else dict(q),
+                            1.0,
+                        )
+                    )
+                continue
             outcomes = sorted(set(p) | set(q))
             distance = tv([p.get(o, 0.0) for o in outcomes], [q.get(o, 0.0) for o in outcomes])
             if distance > CHANGE_TOLERANCE:
@@ -288,12 +302,22 @@ def _vocabulary(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[Vocabul
         a = dict.fromkeys(old_dims[dim]["values"])
         b = dict.fromkeys(new_dims[dim]["values"])
         compare("value", a, b, f"{dim}=")
+    compare("exclusion", _exclusions(old), _exclusions(new))
     old_b = {b["id"]: b for b in old["behaviors"]}
     new_b = {b["id"]: b for b in new["behaviors"]}
     compare("behavior", old_b, new_b)
     for behavior in sorted(old_b.keys() & new_b.keys()):
         compare("outcome", old_b[behavior]["outcomes"], new_b[behavior]["outcomes"], f"{behavior}=")
     return tuple(found)
+
+
+def _exclusions(spec: Mapping[str, Any]) -> dict[str, None]:
+    """A spec's excluded combinations, each named ``dim=a|b, dim=c``."""
+    shaped = spec.get("context") or {}
+    return {
+        ", ".join(f"{k}={'|'.join(v)}" for k, v in sorted(e.items())): None
+        for e in shaped.get("exclude", ())
+    }
 
 
 def describe_permissions(p: Mapping[str, Any] | None) -> str:

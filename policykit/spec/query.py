@@ -89,6 +89,17 @@ class Spec:
         self._partials: dict[str, Partial]
         self._rows, self._partials = _rows(spec.behaviors, self.values, self.defaults)
         self.intended = _query(len(self.values))(self._rows, self._general, *self.values)
+        shaped = spec.context
+        self.restricted: dict[str, frozenset[str]] = (
+            {name: frozenset(v) for name, v in shaped.restricted.items()} if shaped else {}
+        )
+        """Per dimension the project restricted, the values it left out."""
+        self.excluded: tuple[dict[str, frozenset[str]], ...] = (
+            tuple({k: frozenset(v) for k, v in e.items()} for e in shaped.exclude) if shaped else ()
+        )
+        """The combinations the project excludes; a query for one is refused."""
+        if self.excluded:
+            self.intended = _refusing(self.intended, self._check_excluded)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Spec:
@@ -126,8 +137,36 @@ class Spec:
             raise self._bad_context(context) from None
         return offset
 
+    def is_excluded(self, context: Mapping[str, str]) -> bool:
+        """Whether the project's ``context: exclude`` rules ``context`` out (missing
+        dimensions at their defaults)."""
+        return any(
+            all(context.get(name, self.defaults.get(name)) in v for name, v in entry.items())
+            for entry in self.excluded
+        )
+
+    def _check_excluded(self, context: Mapping[str, str]) -> None:
+        """Raise QueryError if ``context`` (missing dimensions at their defaults) is one
+        the project's ``context: exclude`` rules out."""
+        if not isinstance(context, Mapping):
+            return  # the query itself reports it
+        for entry in self.excluded:
+            if all(context.get(name, self.defaults.get(name)) in v for name, v in entry.items()):
+                named = ", ".join(f"{k}={context.get(k, self.defaults.get(k))}" for k in entry)
+                raise QueryError(
+                    f"context {named} is excluded by the project's context space "
+                    "(context: exclude), so nothing is intended there",
+                    subject="context",
+                )
+
     def _bad_context(self, context: Mapping[str, str]) -> QueryError:
         for name, value in context.items():
+            if value in self.restricted.get(name, ()):
+                return QueryError(
+                    f"value {value!r} of dimension {name!r} is outside the project's context "
+                    f"space (restricted away); its values are {', '.join(self.values[name])}",
+                    subject="context",
+                )
             if name not in self.dimensions:
                 return QueryError(
                     f"unknown dimension {name!r}"
@@ -148,6 +187,18 @@ class Spec:
         return QueryError(
             f"unknown behavior {behavior!r}" + _hint(behavior, self._rows), subject="behavior"
         )
+
+
+def _refusing(query: Query, check: Callable[[Mapping[str, str]], None]) -> Query:
+    """``query`` that first refuses excluded contexts (only for specs with exclusions,
+    so the others keep the generated fast path as it is)."""
+
+    def intended(context: Mapping[str, str], behavior: str | None = None) -> Any:
+        check(context)
+        return query(context, behavior)
+
+    intended.__doc__ = _QUERY_DOC
+    return intended
 
 
 def _rows(

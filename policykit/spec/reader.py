@@ -195,6 +195,8 @@ def _check_shape(spec: TargetBehaviorSpec, name: str) -> None:
         if d.default not in d.values:
             raise bad(f"dimensions.{i}.default", "the default is not one of the values")
         values[d.id] = frozenset(d.values)
+    if spec.context is not None:
+        _check_context(spec, values, bad)
     seen: set[str] = set()
     for b in spec.behaviors:
         at = f"behaviors.{b.id}"
@@ -243,6 +245,37 @@ def _check_shape(spec: TargetBehaviorSpec, name: str) -> None:
                     raise bad(
                         f"{at}.cells.{j}.intended.{o}", "the probability is outside its bounds"
                     )
+
+
+def _check_context(
+    spec: TargetBehaviorSpec,
+    values: dict[str, frozenset[str]],
+    bad: Callable[[str, str], SpecFormatError],
+) -> None:
+    """The shaped space must name the spec's dimensions: restricted-away values are
+    outside them, excluded ones inside, and the default context is not excluded."""
+    assert spec.context is not None
+    for dim, gone in spec.context.restricted.items():
+        if dim not in values:
+            raise bad(f"context.restricted.{dim}", f"unknown dimension {dim!r}")
+        if len(set(gone)) != len(gone) or values[dim] & set(gone):
+            raise bad(
+                f"context.restricted.{dim}",
+                "restricted-away values must be distinct and not among the dimension's values",
+            )
+    defaults = {d.id: d.default for d in spec.dimensions}
+    for i, entry in enumerate(spec.context.exclude):
+        if not entry:
+            raise bad(f"context.exclude.{i}", "an exclusion names at least one dimension")
+        for dim, listed in entry.items():
+            if dim not in values:
+                raise bad(f"context.exclude.{i}.{dim}", f"unknown dimension {dim!r}")
+            if not listed or not set(listed) <= values[dim]:
+                raise bad(
+                    f"context.exclude.{i}.{dim}", "excluded values must be the dimension's values"
+                )
+        if all(defaults[dim] in listed for dim, listed in entry.items()):
+            raise bad(f"context.exclude.{i}", "the default context is excluded")
 
 
 def _check_numbers(data: dict[str, Any], name: str) -> None:
