@@ -102,11 +102,14 @@ class Proj:
 
     def without(self, rule_id: str) -> Proj:
         rules = {s: [r for r in rs if r["id"] != rule_id] for s, rs in self.rules.items()}
-        return Proj(self.principals, self.behaviors, rules, self.grants, self.strategy,
-                    self.on_violation)
+        return Proj(
+            self.principals, self.behaviors, rules, self.grants, self.strategy, self.on_violation
+        )
 
 
-def _names_for(draw: st.DrawFn, proj_lower: list[Principal], all_p: dict[str, Principal]) -> list[str]:
+def _names_for(
+    draw: st.DrawFn, proj_lower: list[Principal], all_p: dict[str, Principal]
+) -> list[str]:
     """Names or kinds that mean only stakeholders in ``proj_lower`` (never the author)."""
     lower_names = {p.name for p in proj_lower}
     options = sorted(lower_names)
@@ -127,15 +130,15 @@ def scope(draw: st.DrawFn) -> dict[str, list[str]]:
     for dim, values in DIMS.items():
         if draw(st.integers(0, 2)) == 0:
             when[dim] = draw(
-                st.lists(st.sampled_from(values), min_size=1, max_size=len(values) - 1,
-                         unique=True)
+                st.lists(st.sampled_from(values), min_size=1, max_size=len(values) - 1, unique=True)
             )
     return when
 
 
 @st.composite
-def rule(draw: st.DrawFn, rid: str, b: str, lower: list[Principal],
-         principals: dict[str, Principal]) -> dict[str, Any]:
+def rule(
+    draw: st.DrawFn, rid: str, b: str, lower: list[Principal], principals: dict[str, Principal]
+) -> dict[str, Any]:
     outs = BEHAVIORS[b]
     r: dict[str, Any] = {"id": rid, "behavior": b}
     when = draw(scope())
@@ -168,8 +171,9 @@ def rule(draw: st.DrawFn, rid: str, b: str, lower: list[Principal],
 
 
 @st.composite
-def projects(draw: st.DrawFn, strategy: str = "weighted_linear",
-             max_rules: int = 3, builtin: bool = False) -> Proj:
+def projects(
+    draw: st.DrawFn, strategy: str = "weighted_linear", max_rules: int = 3, builtin: bool = False
+) -> Proj:
     """With ``builtin``, only the four built-in names (each its own kind)."""
     pool = BUILTIN_POOL if builtin else POOL
     chosen = draw(st.lists(st.sampled_from(pool), min_size=2, max_size=5, unique=True))
@@ -181,8 +185,9 @@ def projects(draw: st.DrawFn, strategy: str = "weighted_linear",
         name: Principal(name, kind, 10 * (n - i), draw(st.sampled_from([0.5, 0.8, 1.0])))
         for i, (name, kind) in enumerate(chosen)
     }
-    behaviors = sorted(draw(st.lists(st.sampled_from(sorted(BEHAVIORS)), min_size=2, max_size=3,
-                                     unique=True)))
+    behaviors = sorted(
+        draw(st.lists(st.sampled_from(sorted(BEHAVIORS)), min_size=2, max_size=3, unique=True))
+    )
     proj = Proj(principals, behaviors, {})
     counter = 0
     for name in principals:
@@ -261,15 +266,18 @@ def documents(proj: Proj, order: Order = Order()) -> dict[str, Any]:
     behaviors = []
     for b in proj.behaviors:
         outs = shuffled(BEHAVIORS[b], order.outcomes)
-        behaviors.append({
-            "id": b,
-            "description": f"behavior {b}",
-            "property": "harmless",
-            "outcomes": {o: {"description": f"outcome {o}", "exemplars": [f"ex {o}"]}
-                         for o in outs},
-            "default": {o: DEFAULTS[b][o] for o in outs},
-            "probes": [f"probe {b} for {{aud}}"],
-        })
+        behaviors.append(
+            {
+                "id": b,
+                "description": f"behavior {b}",
+                "property": "harmless",
+                "outcomes": {
+                    o: {"description": f"outcome {o}", "exemplars": [f"ex {o}"]} for o in outs
+                },
+                "default": {o: DEFAULTS[b][o] for o in outs},
+                "probes": [f"probe {b} for {{aud}}"],
+            }
+        )
     catalog = {
         "apiVersion": "policykit/v1",
         "kind": "Catalog",

@@ -50,9 +50,7 @@ def validate_errors(path: Path) -> list[Diagnostic]:
 
 def cell_of(behavior: Any, ctx: Mapping[str, str]) -> Any:
     """The spec cell of ``behavior`` that holds the full context ``ctx``."""
-    found = [
-        c for c in behavior.cells if all(ctx[d] in vs for d, vs in c.when.items() if d in ctx)
-    ]
+    found = [c for c in behavior.cells if all(ctx[d] in vs for d, vs in c.when.items() if d in ctx)]
     assert len(found) == 1, f"{len(found)} cells hold {dict(ctx)} in {behavior.id}"
     return found[0]
 
@@ -88,8 +86,9 @@ def dropped(spec: TargetBehaviorSpec) -> set[str]:
     return {r for b in spec.behaviors for c in b.cells for r in c.dropped}
 
 
-def close(a: Mapping[Key, Mapping[str, Any]], b: Mapping[Key, Mapping[str, Any]],
-          tol: float = 1e-6) -> bool:
+def close(
+    a: Mapping[Key, Mapping[str, Any]], b: Mapping[Key, Mapping[str, Any]], tol: float = 1e-6
+) -> bool:
     if a.keys() != b.keys():
         return False
     for k in a:

@@ -98,8 +98,19 @@ def _rule(proj: Proj, stakeholder: str, r: dict[str, Any]) -> R:
     adjustable = tuple(r.get("adjustable_by", ()))
     locked = bool(r.get("locked", hard and not adjustable))
     within = box_of(outs, r["within"]) if "within" in r else None
-    return R(r["id"], stakeholder, proj.principals[stakeholder].rank, b, r.get("when", {}),
-             box, target, float(r.get("weight", 1.0)), locked, adjustable, within)
+    return R(
+        r["id"],
+        stakeholder,
+        proj.principals[stakeholder].rank,
+        b,
+        r.get("when", {}),
+        box,
+        target,
+        float(r.get("weight", 1.0)),
+        locked,
+        adjustable,
+        within,
+    )
 
 
 def implied(box: Box) -> Box | None:
@@ -140,8 +151,7 @@ def allows_within(r: R, within: Box | None) -> bool:
     mine = implied(r.box)
     assert mine is not None
     return all(
-        wl - EPS <= lo and hi <= wh + EPS
-        for lo, hi, wl, wh in zip(*mine, *within, strict=True)
+        wl - EPS <= lo and hi <= wh + EPS for lo, hi, wl, wh in zip(*mine, *within, strict=True)
     )
 
 
@@ -176,8 +186,15 @@ class Reference:
         self._rights(stakeholder, s, ctx, s.within, set(), found)
         return found
 
-    def _rights(self, who: str, s: R, ctx: dict[str, str], within: Box | None,
-                seen: set[str], found: list[Box | None]) -> None:
+    def _rights(
+        self,
+        who: str,
+        s: R,
+        ctx: dict[str, str],
+        within: Box | None,
+        seen: set[str],
+        found: list[Box | None],
+    ) -> None:
         if who in seen:
             return
         if self.proj.principals[who].rank >= s.rank:

@@ -7,17 +7,21 @@ import itertools
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, assume, given, settings
+import pytest
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
 from tests.semantics import helpers as h
 from tests.semantics.gen import BEHAVIORS, Order, Proj, projects, write
-from tests.semantics.reference import Infeasible, Reference, Unsure
+from tests.semantics.reference import Expected, readings
 
 SETTINGS = settings(
-    max_examples=25,
+    max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    # no shrinking: each example compiles several projects, and a failing example is
+    # small already; this keeps a failing run within the suite's time budget
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
 )
 _N = itertools.count()
 
@@ -37,8 +41,12 @@ orders = st.builds(
 
 
 @SETTINGS
-@given(projects(), orders)
-def test_order_does_not_change_diagnostics_or_values(proj: Proj, order: Order) -> None:
+@pytest.mark.parametrize("builtin", [False, True], ids=["named", "builtin-names"])
+@given(data=st.data(), order=orders)
+def test_order_does_not_change_diagnostics_or_values(
+    builtin: bool, data: st.DataObject, order: Order
+) -> None:
+    proj = data.draw(projects(builtin=builtin))
     with tempfile.TemporaryDirectory() as tmp:
         a, b = _folder(tmp), _folder(tmp)
         spec_a, diags_a = h.compiled(write(proj, a))
@@ -52,8 +60,12 @@ def test_order_does_not_change_diagnostics_or_values(proj: Proj, order: Order) -
 
 
 @SETTINGS
-@given(projects(strategy="maxmin"), st.integers(0, 2**16))
-def test_maxmin_bytes_do_not_depend_on_outcome_order(proj: Proj, seed: int) -> None:
+@pytest.mark.parametrize("builtin", [False, True], ids=["named", "builtin-names"])
+@given(data=st.data(), seed=st.integers(0, 2**16))
+def test_maxmin_bytes_do_not_depend_on_outcome_order(
+    builtin: bool, data: st.DataObject, seed: int
+) -> None:
+    proj = data.draw(projects(strategy="maxmin", builtin=builtin))
     # the spec lists outcomes sorted (json sort_keys), so its bytes are canonical in
     # the outcome order; the numbers must be too
     with tempfile.TemporaryDirectory() as tmp:
@@ -65,8 +77,12 @@ def test_maxmin_bytes_do_not_depend_on_outcome_order(proj: Proj, seed: int) -> N
 
 
 @SETTINGS
-@given(projects(), st.sampled_from(["error", "drop"]))
-def test_validate_fails_exactly_when_compile_fails(proj: Proj, on_violation: str) -> None:
+@pytest.mark.parametrize("builtin", [False, True], ids=["named", "builtin-names"])
+@given(data=st.data(), on_violation=st.sampled_from(["error", "drop"]))
+def test_validate_fails_exactly_when_compile_fails(
+    builtin: bool, data: st.DataObject, on_violation: str
+) -> None:
+    proj = data.draw(projects(builtin=builtin))
     proj.on_violation = on_violation
     with tempfile.TemporaryDirectory() as tmp:
         path = write(proj, _folder(tmp))
@@ -79,8 +95,12 @@ def test_validate_fails_exactly_when_compile_fails(proj: Proj, on_violation: str
 
 
 @SETTINGS
-@given(projects())
-def test_a_rule_reported_as_never_taking_effect_does_not_change_the_spec(proj: Proj) -> None:
+@pytest.mark.parametrize("builtin", [False, True], ids=["named", "builtin-names"])
+@given(data=st.data())
+def test_a_rule_reported_as_never_taking_effect_does_not_change_the_spec(
+    builtin: bool, data: st.DataObject
+) -> None:
+    proj = data.draw(projects(builtin=builtin))
     with tempfile.TemporaryDirectory() as tmp:
         folder = _folder(tmp)
         spec, diags = h.compiled(write(proj, folder))
@@ -116,7 +136,9 @@ def _no_rights_from(proj: Proj, rank: int) -> tuple[Proj, Proj]:
 
 @SETTINGS
 @given(projects(), st.data())
-def test_lower_stakeholders_never_escape_higher_locked_bounds(proj: Proj, data: st.DataObject) -> None:
+def test_lower_named_stakeholders_never_escape_higher_locked_bounds(
+    proj: Proj, data: st.DataObject
+) -> None:
     ranks = sorted({p.rank for p in proj.principals.values()})
     threshold = data.draw(st.sampled_from(ranks[1:]))
     full, high = _no_rights_from(proj, threshold)
@@ -132,31 +154,41 @@ def test_lower_stakeholders_never_escape_higher_locked_bounds(proj: Proj, data: 
                 assert lo - 1e-9 <= p <= hi + 1e-9, (key, outcome, p, lo, hi)
 
 
+def _matches(spec: object, diags: object, expected: Expected) -> bool:
+    kind, intended, violators = expected
+    if kind == "fails":
+        return spec is None
+    if spec is None:
+        return False
+    # a rule a reading drops may instead be reported as never taking effect: then it is
+    # overridden wherever it applies, the values are the same, and it is not "dropped"
+    if not h.dropped(spec) <= violators:  # type: ignore[arg-type]
+        return False
+    got = h.values(spec)  # type: ignore[arg-type]
+    for (b, ctx), vector in intended.items():  # type: ignore[attr-defined]
+        want = dict(zip(BEHAVIORS[b], vector, strict=True))
+        if any(abs(got[(b, ctx)][o] - want[o]) > 1e-6 for o in want):
+            return False
+    return True
+
+
 @settings(
-    max_examples=60,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    # no shrinking: each example compiles several projects, and a failing example is
+    # small already; this keeps a failing run within the suite's time budget
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
 )
-@given(projects())
-def test_compiled_values_match_the_reference(proj: Proj) -> None:
-    ref = Reference(proj)
-    try:
-        expected = ref.intended()
-        violators = ref.violators()
-    except Unsure:
-        assume(False)
-        return
-    except Infeasible:
-        expected = None
+@pytest.mark.parametrize("builtin", [False, True], ids=["named", "builtin-names"])
+@given(data=st.data())
+def test_compiled_values_match_the_reference(builtin: bool, data: st.DataObject) -> None:
+    proj = data.draw(projects(builtin=builtin))
+    expected = readings(proj)
     with tempfile.TemporaryDirectory() as tmp:
         spec, diags = h.compiled(write(proj, _folder(tmp)))
-    if expected is None:
-        assert spec is None, "rules of one rank that cannot all hold must not compile"
+    if any(e is not None and _matches(spec, diags, e) for e in expected):
         return
-    assert spec is not None, [f"{d.code} {d.message}" for d in h.errors(diags)]
-    assert h.dropped(spec) == violators
-    got = h.values(spec)
-    for (b, ctx), vector in expected.items():
-        want = dict(zip(BEHAVIORS[b], vector, strict=True))
-        have = got[(b, ctx)]
-        assert all(abs(have[o] - want[o]) <= 1e-6 for o in want), (b, ctx, have, want)
+    assume(None not in expected)  # the reading that is unsure might have matched
+    problems = [f"{d.code} {d.message}" for d in h.errors(diags)]
+    raise AssertionError(f"matches no reading: compiled={spec is not None} {problems}")
