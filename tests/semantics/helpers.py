@@ -124,3 +124,84 @@ def diag_keys(diags: tuple[Diagnostic, ...], root: Path) -> set[tuple[str, str, 
 
 def spec_bytes(spec: TargetBehaviorSpec) -> str:
     return dumps(spec)
+
+
+DIMENSIONS = [
+    {"id": "aud", "values": ["a0", "a1"], "default": "a0"},
+    {"id": "dom", "values": ["d0", "d1"], "default": "d0"},
+]
+
+
+def behavior(
+    bid: str, outcomes: list[str], default: dict[str, float] | None = None
+) -> dict[str, Any]:
+    default = default or {o: 1 / len(outcomes) for o in outcomes}
+    return {
+        "id": bid,
+        "description": f"behavior {bid}",
+        "property": "harmless",
+        "outcomes": {
+            o: {"description": f"outcome {o}", "exemplars": [f"ex {o}"]} for o in outcomes
+        },
+        "default": default,
+        "probes": [f"probe {bid}"],
+    }
+
+
+B = behavior("b", ["refuse", "comply"], {"refuse": 0.5, "comply": 0.5})
+
+
+def build(
+    root: Path,
+    stakeholders: dict[str, dict[str, Any]],
+    policies: dict[str, dict[str, Any]],
+    *,
+    behaviors: list[dict[str, Any]] | None = None,
+    relations: list[dict[str, Any]] | None = None,
+    strategy: str = "weighted_linear",
+    on_violation: str = "error",
+    policy_order: list[str] | None = None,
+) -> Path:
+    """A project under ``root``: one catalog (dimensions aud: a0, a1 and dom: d0, d1),
+    one policy file per stakeholder (``policies[name]`` holds its rules and grants)."""
+    root.mkdir(parents=True, exist_ok=True)
+    catalog: dict[str, Any] = {
+        "apiVersion": "policykit/v1",
+        "kind": "Catalog",
+        "metadata": {"name": "cat"},
+        "dimensions": DIMENSIONS,
+        "behaviors": behaviors or [B],
+    }
+    if relations:
+        catalog["relations"] = relations
+    files: dict[str, Any] = {"catalog.yaml": catalog}
+    for name, body in policies.items():
+        files[f"{name}.yaml"] = {
+            "apiVersion": "policykit/v1",
+            "kind": "Policy",
+            "metadata": {"name": f"{name}-policy"},
+            **body,
+        }
+    order = policy_order or list(policies)
+    files["policykit.yaml"] = {
+        "apiVersion": "policykit/v1",
+        "kind": "Project",
+        "metadata": {"name": "audit"},
+        "deployment": {"description": "an audit project"},
+        "catalogs": ["catalog.yaml"],
+        "policies": [
+            {"path": f"{n}.yaml", "stakeholder": n, "on_violation": on_violation} for n in order
+        ],
+        "stakeholders": stakeholders,
+        "strategy": strategy,
+    }
+    for name, doc in files.items():
+        (root / name).write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return root / "policykit.yaml"
+
+
+def cell_values(spec: TargetBehaviorSpec, bid: str, **ctx: str) -> dict[str, float]:
+    b = next(x for x in spec.behaviors if x.id == bid)
+    full = {d.id: d.default for d in spec.dimensions}
+    full.update(ctx)
+    return dict(cell_of(b, full).intended)
