@@ -205,3 +205,7 @@ def cell_values(spec: TargetBehaviorSpec, bid: str, **ctx: str) -> dict[str, flo
     full = {d.id: d.default for d in spec.dimensions}
     full.update(ctx)
     return dict(cell_of(b, full).intended)
+
+
+def validate_project_diagnostics(path: Path) -> tuple[Diagnostic, ...]:
+    return validate_project(path).diagnostics
