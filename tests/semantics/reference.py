@@ -18,11 +18,14 @@ Per behavior and context:
    right, changing a locked ``s`` is a violation. Violating rules take no part anywhere
    (``on_violation: drop``).
 
-   DESIGN.md leaves one thing open, and the issue only asks that an explicit `locked:
-   true` and the default lock of a hard rule agree: whether a lower rule that cannot
-   hold with a locked *hard* rule (or whose target lies outside it) is a violation
-   (dropped everywhere) or is overridden where they meet (its target projected). The
-   reference computes both readings (``strict``); a compiled spec must match one.
+   DESIGN.md leaves two things open, and the issue only asks that an explicit `locked:
+   true` and the default lock of a hard rule agree. First, whether a lower rule that
+   cannot hold with a locked *hard* rule, or whose target lies outside it, is a
+   violation or is overridden where they meet (its target projected): ``mode`` strict
+   (both violate), mixed (hard rules violate, targets are projected) or lenient
+   (neither). Second, whether a violating rule is dropped everywhere or only where it
+   violates (``percell``). The reference computes every reading; a compiled spec must
+   match one.
 3. Hard rules, highest rank first, meet into bounds; a rule that cannot hold with the
    bounds so far is overridden; a rule ``r`` adjusts replaces its bounds by its
    `within` (none: no bounds).
@@ -167,9 +170,12 @@ def changes(r: R, s: R) -> bool:
 
 
 class Reference:
-    def __init__(self, proj: Proj, strict: bool = True) -> None:
+    def __init__(self, proj: Proj, mode: str = "strict", percell: bool = False) -> None:
         self.proj = proj
-        self.strict = strict
+        self.mode = mode
+        self.percell = percell
+        self.where: dict[tuple[tuple[str, str], ...], set[str]] = {}
+        """Per context, the rules that violate a permission there."""
         self.rules = [_rule(proj, s, r) for s, r in proj.all_rules()]
 
     def contexts(self) -> list[dict[str, str]]:
@@ -232,6 +238,7 @@ class Reference:
                         kind = self._judge(r, s, ctx)
                         if kind == "violates":
                             bad.add(r.id)
+                            self.where.setdefault(tuple(sorted(ctx.items())), set()).add(r.id)
                             victims.add(s.id)
         self._grants_clear()
         if bad & victims:
@@ -268,17 +275,21 @@ class Reference:
             if not any(ok):
                 return "violates"
             raise Unsure("several ways to hold the right, with different within bounds")
-        if s.locked and (self.strict or s.box is None):
+        if not s.locked:
+            return "nothing"
+        if s.box is None or self.mode == "strict":
             return "violates"
-        return "nothing"
+        return "violates" if self.mode == "mixed" and r.box is not None else "nothing"
 
     def intended(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], tuple[float, ...]]:
         """P_intended per (behavior, context) as a vector in the catalog's outcome order.
         Raises Infeasible when the project must not compile."""
         dropped = self.violators()
-        kept = [r for r in self.rules if r.id not in dropped]
         out = {}
         for ctx in self.contexts():
+            if self.percell:
+                dropped = self.where.get(tuple(sorted(ctx.items())), set())
+            kept = [r for r in self.rules if r.id not in dropped]
             for b in self.proj.behaviors:
                 here = [r for r in kept if r.behavior == b and r.covers(ctx)]
                 out[(b, tuple(sorted(ctx.items())))] = self._cell(b, here, ctx)
@@ -327,7 +338,7 @@ class Reference:
             # bounds only jointly, no one rule alone, may be a violation or an override
             higher = [s for s in hard if s.rank > rank]
             jointly = not any(changes(group[0], s) for s in higher)
-            if self.strict and jointly and any(s.locked for s in higher):
+            if self.mode != "lenient" and jointly and any(s.locked for s in higher):
                 raise Unsure("contradicts locked higher bounds only jointly")
         soft = [r for r in here if r.target is not None]
         if not soft:
@@ -370,14 +381,21 @@ def project(p: tuple[float, ...], box: Box) -> tuple[float, ...]:
 
 
 Expected = tuple[str, object, set[str]]
+READINGS = [
+    ("strict", False),
+    ("strict", True),
+    ("mixed", False),
+    ("mixed", True),
+    ("lenient", False),
+]
 
 
 def readings(proj: Proj) -> list[Expected | None]:
     """What each reading expects: ("fails", None, set()) or ("values", intended,
     violators); None where the reading is unsure."""
     out: list[Expected | None] = []
-    for strict in (True, False):
-        ref = Reference(proj, strict)
+    for mode, percell in READINGS:
+        ref = Reference(proj, mode, percell)
         try:
             out.append(("values", ref.intended(), ref.violators()))
         except Infeasible:
