@@ -30,7 +30,12 @@ def _three(root: Path, name: str, **kw: Any) -> tuple[Any, Any, Path]:
 
 
 def _grant_project(
-    root: Path, name: str, swap_grants: bool, swap_files: bool
+    root: Path,
+    name: str,
+    swap_grants: bool,
+    swap_files: bool,
+    everywhere: bool = False,
+    on_violation: str = "error",
 ) -> tuple[Any, Any, Path]:
     grants = [
         {"behavior": "b", "to": ["user"], "within": {"comply": {"max": 0.6}}},
@@ -61,14 +66,21 @@ def _grant_project(
                 {
                     "id": "user-more",
                     "behavior": "b",
-                    "when": {"aud": ["a0"]},
+                    "when": {"aud": ["a0", "a1"] if everywhere else ["a0"]},
                     "bounds": {"comply": {"min": 0.5, "max": 0.6}},
                 }
             ]
         },
     }
     order = ["user", "deployer", "developer"] if swap_files else None
-    return _three(root, name, stakeholders=RANKS, policies=policies, policy_order=order)
+    return _three(
+        root,
+        name,
+        stakeholders=RANKS,
+        policies=policies,
+        policy_order=order,
+        on_violation=on_violation,
+    )
 
 
 @pytest.mark.parametrize("swap_grants, swap_files", [(True, False), (False, True), (True, True)])
@@ -82,6 +94,26 @@ def test_grant_order_does_not_change_the_result(
     assert h.close(h.values(spec_a), h.values(spec_b), 1e-9)
     # the user holds the right in a0 through the wider grant, and stays within it
     assert 0.5 - TOL <= h.cell_values(spec_a, "b", aud="a0")["comply"] <= 0.6 + TOL
+
+
+@pytest.mark.parametrize("swap_grants, swap_files", [(True, False), (False, True)])
+@pytest.mark.parametrize("on_violation", ["error", "drop"])
+def test_overlapping_grants_in_either_order(
+    tmp_path: Path, swap_grants: bool, swap_files: bool, on_violation: str
+) -> None:
+    # in a1 both grants hold, and only the wider one allows the user's rule: whatever
+    # the answer, it must not depend on which grant comes first
+    out = []
+    for i, swaps in enumerate([(False, False), (swap_grants, swap_files)]):
+        spec, diags, root = _grant_project(
+            tmp_path, f"p{i}", *swaps, everywhere=True, on_violation=on_violation
+        )
+        out.append((spec, h.diag_keys(diags, root)))
+    (spec_a, keys_a), (spec_b, keys_b) = out
+    assert keys_a == keys_b
+    assert (spec_a is None) == (spec_b is None)
+    if spec_a is not None and spec_b is not None:
+        assert h.close(h.values(spec_a), h.values(spec_b), 1e-9)
 
 
 def test_grants_from_two_files_in_either_order(tmp_path: Path) -> None:

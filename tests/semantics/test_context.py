@@ -219,20 +219,25 @@ EDUCATIONAL = {
 DEFAULT = {"refuse": 0.1, "fade_to_black": 0.2, "explicit": 0.0, "educational": 0.7}
 
 
-def _extension_shapes(default: dict[str, float] | None) -> list[Any]:
+def _extension_shapes(default: dict[str, float] | None) -> list[tuple[str, Any]]:
+    """The ways a catalog might say "extend sexual_content": the issue names the
+    feature, not its syntax, so each is tried and the one the project accepts is used.
+    Each is (catalog key, value)."""
     body: dict[str, Any] = {"outcomes": {"educational": EDUCATIONAL}}
     if default is not None:
         body["default"] = default
     return [
-        [{"behavior": "sexual_content", **body}],
-        [{"id": "sexual_content", **body}],
-        {"sexual_content": body},
+        ("extend", [{"behavior": "sexual_content", **body}]),
+        ("extend", [{"id": "sexual_content", **body}]),
+        ("extend", {"sexual_content": body}),
+        ("behaviors", [{"extend": "sexual_content", **body}]),
+        ("behaviors", [{"id": "sexual_content", "extend": True, **body}]),
     ]
 
 
-def _extended(root: Path, extend: Any, extra_rule: str = "") -> Path:
+def _extended(root: Path, extend: tuple[str, Any], extra_rule: str = "") -> Path:
     catalog = yaml.safe_load(CATALOG)
-    catalog["extend"] = extend
+    catalog[extend[0]] = extend[1]
     district = k12.policy(
         "district",
         k12.rule("district-no-explicit", "sexual_content", "forbid: explicit"),
