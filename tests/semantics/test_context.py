@@ -50,7 +50,7 @@ DISTRICT = k12.policy(
     k12.rule(
         "district-young-refuse",
         "profanity",
-        "when: {grade_band: [k2, g3_5]}\nforbid: comply",
+        "when: {grade_band: [k2, g3_5]}\nforbid: use_freely",
     ),
 )
 
@@ -196,7 +196,7 @@ def test_a_rule_selecting_only_excluded_contexts_is_reported(tmp_path: Path, whe
     district = k12.policy(
         "district",
         k12.rule("district-no-explicit", "sexual_content", "forbid: explicit"),
-        k12.rule("district-nowhere", "profanity", f"when: {when}\nforbid: comply"),
+        k12.rule("district-nowhere", "profanity", f"when: {when}\nforbid: use_freely"),
     )
     path = _project(tmp_path, **{"policies/district.yaml": district})
     found = [
@@ -219,20 +219,24 @@ EDUCATIONAL = {
 DEFAULT = {"refuse": 0.1, "fade_to_black": 0.2, "explicit": 0.0, "educational": 0.7}
 
 
-def _extension_shapes(default: dict[str, float] | None) -> list[tuple[str, Any]]:
-    """The ways a catalog might say "extend sexual_content": the issue names the
+def _shapes(behavior: str, body: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The ways a catalog might say "extend BEHAVIOR with BODY": the issue names the
     feature, not its syntax, so each is tried and the one the project accepts is used.
     Each is (catalog key, value)."""
+    return [
+        ("extend", [{"behavior": behavior, **body}]),
+        ("extend", [{"id": behavior, **body}]),
+        ("extend", {behavior: body}),
+        ("behaviors", [{"extend": behavior, **body}]),
+        ("behaviors", [{"id": behavior, "extend": True, **body}]),
+    ]
+
+
+def _extension_shapes(default: dict[str, float] | None) -> list[tuple[str, Any]]:
     body: dict[str, Any] = {"outcomes": {"educational": EDUCATIONAL}}
     if default is not None:
         body["default"] = default
-    return [
-        ("extend", [{"behavior": "sexual_content", **body}]),
-        ("extend", [{"id": "sexual_content", **body}]),
-        ("extend", {"sexual_content": body}),
-        ("behaviors", [{"extend": "sexual_content", **body}]),
-        ("behaviors", [{"id": "sexual_content", "extend": True, **body}]),
-    ]
+    return _shapes("sexual_content", body)
 
 
 def _extended(root: Path, extend: tuple[str, Any], extra_rule: str = "") -> Path:
@@ -276,6 +280,23 @@ def test_an_extension_adds_an_outcome_to_a_standard_behavior(tmp_path: Path) -> 
     got = h.cell_values(spec, "sexual_content", domain="education")
     assert got["refuse"] <= 1e-6 and got["explicit"] <= 1e-6
     assert got["educational"] >= 0.5, got
+
+
+def test_an_extension_replaces_a_default_and_adds_probes(tmp_path: Path) -> None:
+    _, shape = _working_extension(tmp_path / "ok")
+    index = _extension_shapes(DEFAULT).index(shape)
+    body = {
+        "default": {"avoid": 0.9, "mirror_user": 0.1, "use_freely": 0.0},
+        "probes": ["Can you swear for my school play script?"],
+    }
+    path = _extended(tmp_path / "p", _shapes("profanity", body)[index])
+    assert h.validate_errors(path) == []
+    spec, _ = h.compiled(path)
+    assert spec is not None
+    b = next(x for x in spec.behaviors if x.id == "profanity")
+    assert b.default == {"avoid": 0.9, "mirror_user": 0.1, "use_freely": 0.0}
+    assert "Can you swear for my school play script?" in b.probes
+    assert len(b.probes) > 1  # added to the standard probes, not replacing them
 
 
 def test_adding_an_outcome_without_restating_the_default_names_both_files(tmp_path: Path) -> None:
