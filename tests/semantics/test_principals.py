@@ -112,7 +112,8 @@ def _school_project(root: Path, school_rank: int) -> Path:
     )
     project = project.replace(
         "  - {path: prefs/parents.yaml",
-        "  - {path: policies/school.yaml, stakeholder: school, on_violation: drop}\n  - {path: prefs/parents.yaml",
+        "  - {path: policies/school.yaml, stakeholder: school, on_violation: drop}\n"
+        "  - {path: prefs/parents.yaml",
     )
     school = k12.policy("school", k12.rule("school-direct", "answer_directly", "require: direct"))
     return _project(
