@@ -205,7 +205,7 @@ def projects(
         grants = []
         for b in behaviors:
             held = _held_scopes(proj, name, b)
-            if not held or not draw(st.booleans()):
+            if not held or not _grantable(proj, name, b) or draw(st.integers(0, 3)) == 0:
                 continue
             g: dict[str, Any] = {"behavior": b, "to": _names_for(draw, lower, principals)}
             when = narrower(draw, draw(st.sampled_from(held)))
@@ -232,6 +232,27 @@ def _held_scopes(proj: Proj, name: str, b: str) -> list[dict[str, list[str]]]:
             if g["behavior"] == b and any(name in proj.members(w) for w in g["to"]):
                 out.append(g.get("when", {}))
     return out
+
+
+def _grantable(proj: Proj, name: str, b: str) -> bool:
+    """Whether ``name`` holds the right on every hard rule on ``b`` above it, and has no
+    hard rule of its own there: whether a grant over more than it holds is an error or
+    applies where it holds is open, so the generator does not make one."""
+    granted = any(
+        g["behavior"] == b and any(name in proj.members(w) for w in g["to"])
+        for grants in proj.grants.values()
+        for g in grants
+    )
+    rank = proj.principals[name].rank
+    for s, r in proj.all_rules():
+        if r["behavior"] != b or not any(k in r for k in ("require", "forbid", "bounds")):
+            continue
+        if s == name:
+            return False
+        named = any(name in proj.members(w) for w in r.get("adjustable_by", ()))
+        if proj.principals[s].rank > rank and not named and not granted:
+            return False
+    return True
 
 
 def narrower(draw: st.DrawFn, when: dict[str, list[str]]) -> dict[str, list[str]]:
