@@ -66,9 +66,10 @@ def _direct(spec: object) -> float:
 
 
 def test_adjustable_by_a_name_does_not_empower_another_of_its_kind(tmp_path: Path) -> None:
-    empty = k12.policy("x")
+    # two empty files need two names: policy ids are unique in a project (PK208)
+    empty, nothing = k12.policy("parent-none"), k12.policy("student-none")
     base = {"policies/district.yaml": _district_rule("parent"), "prefs/parents.yaml": empty}
-    alone, _ = h.compiled(_project(tmp_path / "alone", **base, **{"prefs/student.yaml": empty}))
+    alone, _ = h.compiled(_project(tmp_path / "alone", **base, **{"prefs/student.yaml": nothing}))
     student, diags = h.compiled(
         _project(tmp_path / "student", **base, **{"prefs/student.yaml": _more_direct("student")})
     )
@@ -76,7 +77,7 @@ def test_adjustable_by_a_name_does_not_empower_another_of_its_kind(tmp_path: Pat
         _project(
             tmp_path / "parent",
             **{**base, "prefs/parents.yaml": _more_direct("parent")},
-            **{"prefs/student.yaml": empty},
+            **{"prefs/student.yaml": nothing},
         )
     )
     assert alone is not None and student is not None and parent is not None
@@ -89,12 +90,12 @@ def test_adjustable_by_a_name_does_not_empower_another_of_its_kind(tmp_path: Pat
 
 
 def test_a_kind_in_adjustable_by_means_every_stakeholder_of_that_kind(tmp_path: Path) -> None:
-    empty = k12.policy("x")
+    empty, nothing = k12.policy("parent-none"), k12.policy("student-none")
     for who in ("parent", "student"):
         files = {
             "policies/district.yaml": _district_rule("user"),
             "prefs/parents.yaml": _more_direct("parent") if who == "parent" else empty,
-            "prefs/student.yaml": _more_direct("student") if who == "student" else empty,
+            "prefs/student.yaml": _more_direct("student") if who == "student" else nothing,
         }
         path = _project(tmp_path / who, **files)
         spec, diags = h.compiled(path)

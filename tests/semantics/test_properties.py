@@ -78,7 +78,7 @@ def test_order_does_not_change_diagnostics_or_values(
         a, b = _folder(tmp), _folder(tmp)
         spec_a, diags_a = h.compiled(write(proj, a))
         spec_b, diags_b = h.compiled(write(proj, b, order))
-        assert h.diag_keys(diags_a, a) == h.diag_keys(diags_b, b)
+        assert h.order_free_keys(diags_a, a) == h.order_free_keys(diags_b, b)
         assert (spec_a is None) == (spec_b is None)
         if spec_a is not None and spec_b is not None:
             assert h.close(h.values(spec_a), h.values(spec_b), 1e-9)
