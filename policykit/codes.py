@@ -654,13 +654,13 @@ PK403 = _c(
 )
 PK404 = _c(
     "PK404",
-    "Lower-ranked rule would change a locked rule",
+    "Lower-ranked rule would change a locked soft rule",
     E,
     """
 # deployer
 - id: dep-disclose
   behavior: ai_disclosure
-  require: disclose
+  target: {disclose: 0.9, deflect: 0.1}
   locked: true
 # user
 - id: user-pretend-human
@@ -668,8 +668,10 @@ PK404 = _c(
   prefer: claim_human
 """,
     (
-        "Remove the rule, or ask the higher stakeholder to replace `locked: true` with "
-        "`adjustable_by` and `within` bounds that allow what you need."
+        "Remove the rule, or ask the higher stakeholder to drop `locked: true`, so that "
+        "lower targets are pooled with theirs. Hard rules are locked whether or not they "
+        "say so. A lower hard rule that contradicts one is overridden (PK402), and a lower "
+        "soft target is pooled inside its bounds; see docs/semantics.md."
     ),
 )
 PK405 = _c(

@@ -13,10 +13,11 @@ import itertools
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from policykit.codes import PK216, PK218, PK420, diag
 from policykit.diagnostics import Diagnostic, Related
-from policykit.graph.numbers import bit_indices, bits, bitset, feasible, meet
+from policykit.graph.numbers import TOLERANCE, Vector, bit_indices, bits, bitset, feasible, meet
 from policykit.graph.objective import ObjectiveGraph, RuleRef
 from policykit.graph.permissions import Permissions
 from policykit.graph.scope import Masks, is_empty
@@ -56,13 +57,6 @@ class Contradiction:
     def message(self) -> str:
         ids = ", ".join(repr(r) for r in self.rules)
         return f"hard rules of rank {self.rank} cannot all hold: {ids}"
-
-
-def _pairwise(found: Contradiction, rules: Sequence[RuleRef]) -> bool:
-    """Whether two of the contradicting rules already contradict each other: the
-    analysis reports that pair as PK401 (an error too), so PK420 would repeat it."""
-    group = [r for r in rules if r.id in found.rules]
-    return any(not holds((a, b)) for a, b in itertools.combinations(group, 2))
 
 
 def partition(
@@ -121,10 +115,18 @@ class Plan:
         grants = Permissions(graph).grant_masks(behavior) if graph.grants else ()
         self.scopes = len(refs) + sum(1 for m in grants if not is_empty(m))
         self.dims, self.class_masks, self.class_rules = partition(graph, refs, grants)
-        space = graph.space
         self.count = math.prod(len(c) for c in self.class_masks)
-        self.names = tuple(space.dimensions[d].id for d in self.dims)
-        self.classes = tuple(
+
+    @cached_property
+    def names(self) -> tuple[str, ...]:
+        """The dimensions that divide the behavior's cells, in the space's order."""
+        return tuple(self.graph.space.dimensions[d].id for d in self.dims)
+
+    @cached_property
+    def classes(self) -> tuple[tuple[tuple[str, ...], ...], ...]:
+        """Per dimension above, its value classes (each a tuple of values)."""
+        space = self.graph.space
+        return tuple(
             tuple(tuple(space.values_of(d, m)) for m in masks)
             for d, masks in zip(self.dims, self.class_masks, strict=True)
         )
@@ -144,44 +146,126 @@ class Plan:
             yield combo, members, tuple(scope)
 
     def contradictions(self) -> list[Diagnostic]:
-        """PK420 for every distinct set of rules of a cell whose hard rules of one rank
-        cannot all hold (reported at the first such cell), exactly as resolution
-        meets them. Behaviors where no rank's hard rules fail together even ignoring
-        their scopes (nearly all) are not walked at all."""
+        """PK420 for hard rules of one rank that cannot all hold in some cell though no
+        two of them contradict each other (two that do are PK401, an error already).
+
+        Each rank's hard rules are checked on the cells they alone cut, so a rank whose
+        rules leave room even if they all met (nearly every one) costs one pass, and
+        the others are walked over their own rules only."""
         ranks: dict[int, list[RuleRef]] = {}
         for r in self.refs:
             if r.hard:
                 ranks.setdefault(r.rank, []).append(r)
-        if all(holds(group) for group in ranks.values()):
+        errors: list[Diagnostic] = []
+        for rank in sorted(ranks, reverse=True):
+            group = ranks[rank]
+            if len(group) > 2 and not _sums_hold(group):
+                errors += self._joint(rank, group)
+        return errors
+
+    def _joint(self, rank: int, group: list[RuleRef]) -> list[Diagnostic]:
+        # whether rules can all hold depends only on which distinct bounds are among
+        # them, and rules repeat a handful: the answer is kept per set of bounds
+        kinds: dict[tuple[Vector, Vector], list[int]] = {}
+        for i, r in enumerate(group):
+            kinds.setdefault((r.lo, r.hi), []).append(i)
+        reps = [group[ks[0]] for ks in kinds.values()]
+        if not _may_fail_jointly(reps):
             return []
-        refs = self.refs
-        low = (1 << len(refs)) - 1
+        kind_bits = [bitset(ks, len(group)) for ks in kinds.values()]
+        graph, space = self.graph, self.graph.space
+        dims, class_masks, class_rules = partition(graph, group)
+        if math.prod(len(c) for c in class_masks) > graph.workspace.project.limits.max_cells:
+            return []  # more cells than the project may have: PK218 or PK216 says so
+        names = tuple(space.dimensions[d].id for d in dims)
+        classes = tuple(
+            tuple(tuple(space.values_of(d, m)) for m in masks)
+            for d, masks in zip(dims, class_masks, strict=True)
+        )
+        everyone = (1 << len(group)) - 1
+        verdict: dict[int, bool] = {}
         seen: set[int] = set()
         errors: list[Diagnostic] = []
-        for combo, members, _scope in self.cells():
+        for combo in itertools.product(*(range(len(c)) for c in class_masks)):
+            members = everyone
+            for d_index, c in enumerate(combo):
+                members &= class_rules[d_index][c]
             if members in seen:
                 continue
             seen.add(members)
-            rules = [refs[i] for i in bits(members & low)]
-            found = contradiction([r for r in rules if r.hard])
-            if found is not None and not _pairwise(found, rules):
-                errors.append(
-                    cell_error(
-                        self.graph,
-                        self.behavior,
-                        rules,
-                        self.names,
-                        self.classes,
-                        combo,
-                        found.message(),
-                    )
+            present = sum(1 << j for j, b in enumerate(kind_bits) if members & b)
+            joint = verdict.get(present)
+            if joint is None:
+                here = [reps[j] for j in bits(present)]
+                joint = verdict[present] = not (
+                    len(here) < 3 or _sums_hold(here) or _pairwise(here)
                 )
+            if not joint:
+                continue
+            rules = [group[i] for i in bits(members)]
+            ids = tuple(r.id for r in sorted(rules, key=lambda r: (r.stakeholder, r.id)))
+            message = Contradiction(rank, ids).message()
+            errors.append(cell_error(graph, self.behavior, rules, names, classes, combo, message))
         return errors
+
+
+def _may_fail_jointly(reps: Sequence[RuleRef], budget: int = 4096) -> bool:
+    """Whether some set of these bounds, no two of which contradict, fails in sum: only
+    such a set can be a PK420 that is not a PK401. Failing in sum grows with the set,
+    so the maximal sets free of contradicting pairs are tried (by backtracking, up to
+    ``budget`` steps; past it the answer is "maybe")."""
+    n = len(reps)
+    clash = [0] * n
+    for a, b in itertools.combinations(range(n), 2):
+        if not holds((reps[a], reps[b])):
+            clash[a] |= 1 << b
+            clash[b] |= 1 << a
+    steps = 0
+
+    def grow(chosen: int, allowed: int) -> bool:
+        nonlocal steps
+        steps += 1
+        if steps > budget:
+            return True
+        if not allowed:
+            picked = [reps[i] for i in bits(chosen)]
+            return len(picked) > 2 and not _sums_hold(picked)
+        i = (allowed & -allowed).bit_length() - 1
+        rest = allowed & ~(1 << i)
+        if grow(chosen | 1 << i, rest & ~clash[i]):
+            return True
+        # leaving i out only matters if something that clashes with i can come in
+        return bool(clash[i] & rest) and grow(chosen, rest)
+
+    return grow(0, (1 << n) - 1)
+
+
+def _sums_hold(hard: Sequence[RuleRef]) -> bool:
+    """Whether the rules' strongest bounds per outcome leave room in sum: if so, any of
+    them that cannot all hold have two that cannot (on one outcome's bounds)."""
+    n = len(hard[0].lo)
+    lo = math.fsum(max(r.lo[k] for r in hard) for k in range(n))
+    hi = math.fsum(min(r.hi[k] for r in hard) for k in range(n))
+    return lo <= 1 + TOLERANCE and hi >= 1 - TOLERANCE
+
+
+def _pairwise(rules: Sequence[RuleRef]) -> bool:
+    """Whether two of the rules cannot both hold: the analysis reports that pair as
+    PK401, so PK420 would repeat it. Rules repeat a handful of bounds, so distinct
+    bounds are compared; two whose bounds cross on one outcome are found first."""
+    distinct = list({(r.lo, r.hi): r for r in rules}.values())
+    n = len(distinct[0].lo)
+    for k in range(n):
+        if max(r.lo[k] for r in distinct) > min(r.hi[k] for r in distinct) + TOLERANCE:
+            return True
+    return any(not holds((a, b)) for a, b in itertools.combinations(distinct, 2))
 
 
 def plan_of(graph: ObjectiveGraph, behavior: str, dropped: frozenset[str] = frozenset()) -> Plan:
     """How the behavior's rules, less the ``dropped`` ones, cut its context space."""
     all_refs = [r for r in graph.rules_for(behavior) if not is_empty(r.masks)]
+    if not dropped:
+        return Plan(graph, behavior, all_refs, [])
     refs = [r for r in all_refs if r.id not in dropped]
     gone = [r for r in all_refs if r.id in dropped]
     return Plan(graph, behavior, refs, gone)
