@@ -32,6 +32,7 @@ from policykit.evaluate.results import (
     CaseResult,
     Divergence,
     ExemplarOut,
+    KindResult,
     MetricsDoc,
     ResponseOut,
     Results,
@@ -39,7 +40,6 @@ from policykit.evaluate.results import (
     SampleOut,
     Seconds,
     SpecRef,
-    KindResult,
     StakeholderResult,
     finite,
 )
