@@ -202,3 +202,35 @@ def test_explain_of_built_in_names_keeps_its_shape(
     assert main(["explain", str(root), "--behavior", "profanity", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert "kinds" not in data and "kind" not in data["targets"]["user"]
+
+
+def test_built_in_names_keep_the_spec_and_its_hash(tmp_path: Path) -> None:
+    from policykit.spec.artifact import dumps
+
+    base = HEAD.split("stakeholders:")[0]
+    policy = {"u.yaml": _policy("u", "  - {id: u, behavior: profanity, prefer: refuse}\n")}
+    plain = write_tree(
+        tmp_path / "plain",
+        {
+            "policykit.yaml": base
+            + "stakeholders:\n  user: {rank: 1, weight: 0.5}\n"
+            + "policies:\n  - {path: u.yaml, stakeholder: user}\n",
+            "catalog.yaml": CATALOG,
+            **policy,
+        },
+    )
+    # the new fields at their defaults, written out: nothing they mean has changed
+    spelled = write_tree(
+        tmp_path / "spelled",
+        {
+            "policykit.yaml": base
+            + "stakeholders:\n  user: {rank: 1, weight: 0.5, rank_intended: false}\n"
+            + "policies:\n  - {path: u.yaml, stakeholder: user, weight: 1.0}\n",
+            "catalog.yaml": CATALOG,
+            **policy,
+        },
+    )
+    a, b = compile_project(plain).spec, compile_project(spelled).spec
+    assert a is not None and b is not None
+    assert dumps(a) == dumps(b)
+    assert '"kind"' not in dumps(a) and '"kinds"' not in dumps(a)
