@@ -44,7 +44,7 @@ def report(
     if other is not None:
         places = (related or other_side(other),)
         mine, theirs = ref.stakeholder, other.stakeholder
-        if mine == theirs or _stakeholder_key(mine) <= _stakeholder_key(theirs):
+        if mine == theirs or _stakeholder_key(ref) <= _stakeholder_key(other):
             stakeholders = (mine, theirs)
         else:
             stakeholders = (theirs, mine)
@@ -75,5 +75,7 @@ def report(
 _ORDER: dict[str, int] = {name: i for i, name in enumerate(STAKEHOLDERS)}
 
 
-def _stakeholder_key(name: str) -> int:
-    return _ORDER.get(name, 99)
+def _stakeholder_key(ref: RuleRef) -> tuple[int, bool, str]:
+    """Kinds in their order; within a kind the built-in name, then names sorted."""
+    kind = ref.kind or ref.stakeholder
+    return _ORDER.get(kind, 99), ref.stakeholder != kind, ref.stakeholder

@@ -39,9 +39,26 @@ policies:
   - path: policies/deployer.yaml
     stakeholder: deployer
   - path: policies/user.yaml
-    stakeholder: user
+    stakeholder: customer
     # A user's preferences are untrusted: a rule that oversteps is dropped, not applied.
     on_violation: drop
+stakeholders:
+  # Who has a say, by name. society, developer, deployer and user always exist (their
+  # kind is their name); any other name is a named principal and says its kind
+  # (developer, deployer, user or society). A higher rank wins hard conflicts; weight
+  # (0, 1] shapes soft compromises. adjustable_by: [user] in a rule means every
+  # stakeholder of kind user; adjustable_by: [customer] means only this one.
+  society: {rank: 3}
+  developer: {rank: 3}
+  deployer:
+    rank: 2
+    weight: 0.9
+    description: The operator of this application.
+  customer:
+    kind: user
+    rank: 1
+    weight: 0.6
+    description: A customer, through the preferences saved in their account.
 strategy: weighted_linear
 """)
 
@@ -72,8 +89,8 @@ apiVersion: policykit/v1
 kind: Policy
 metadata:
   name: $name-user
-  stakeholder: user
-  description: One user's preferences.
+  stakeholder: customer
+  description: One customer's preferences.
 rules:
   - id: user-relaxed-tone
     behavior: tone

@@ -306,13 +306,16 @@ class ObjectiveGraph:
         g: nx.MultiDiGraph[NodeId] = nx.MultiDiGraph()
         for name in project.stakeholder_names:
             s = project.settings(name)
+            kind = project.kind_of(name)
+            # a named principal's kind; the built-in names' nodes keep their attributes
+            extra = {"stakeholder_kind": kind} if kind != name else {}
             g.add_node(
                 stakeholder_node(name),
                 kind="stakeholder",
                 name=name,
-                stakeholder_kind=project.kind_of(name),
                 rank=s.rank,
                 weight=s.weight,
+                **extra,
             )
         for prop in ("helpful", "honest", "harmless"):
             g.add_node(property_node(prop), kind="property", name=prop)

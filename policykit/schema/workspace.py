@@ -442,7 +442,7 @@ def _check_stakeholders(check: _Checker, project: Project | None, doc: Document)
     # deployer or user at or above it is reported, once, without comparing all pairs
     above = [n for n in names if project.kind_of(n) in _RANKED_ABOVE]
     if above:
-        lowest = min(above, key=lambda n: (project.settings(n).rank, names.index(n)))
+        lowest = min(above, key=lambda n: project.settings(n).rank)  # the first of equals
         floor = project.settings(lowest).rank
         for name in names:
             settings = project.settings(name)
@@ -649,6 +649,7 @@ def _check_policy(
         )
     rank = project.settings(pf.stakeholder).rank
     known = project.stakeholder_names
+    not_below: dict[str, str] = {}  # per name: the first stakeholder it reaches not below
 
     def check_lower(names: tuple[Stakeholder, ...], path: tuple[str | int, ...]) -> None:
         for j, name in enumerate(names):
@@ -662,10 +663,14 @@ def _check_policy(
                 )
                 continue
             # a kind names all its stakeholders; each must rank below (in project order)
-            meant = project.expand((name,))
-            higher = [n for n in known if n in meant and project.settings(n).rank >= rank]
+            higher = not_below.get(name)
+            if higher is None:
+                meant = project.expand((name,))
+                higher = not_below[name] = next(
+                    (n for n in known if n in meant and project.settings(n).rank >= rank), ""
+                )
             if higher:
-                who = f"{name!r}" if higher[0] == name else f"{name!r} (as {higher[0]!r})"
+                who = f"{name!r}" if higher == name else f"{name!r} (as {higher!r})"
                 check.add(
                     PK213,
                     f"{who} does not rank below {pf.stakeholder!r}, so it cannot be "

@@ -157,3 +157,80 @@ def test_every_named_stakeholder_is_in_the_spec(tmp_path: Path, name: str) -> No
     assert spec.rules[0].stakeholder == name
     (cell,) = spec.behaviors[0].cells
     assert list(cell.stakeholders) == [name]
+
+
+def test_explain_shows_each_stakeholder_and_each_kind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from policykit.cli import main
+
+    shutil.copytree(GOLDEN, tmp_path / "p")
+    project = str(tmp_path / "p" / "policykit.yaml")
+    assert main(["explain", project, "--behavior", "study_help", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data["targets"]) == {"parent", "student"}
+    assert data["targets"]["parent"]["kind"] == "user"
+    user = data["kinds"]["user"]
+    assert user["stakeholders"] == ["parent", "student"]
+    assert user["influence"] == pytest.approx(
+        data["targets"]["parent"]["influence"] + data["targets"]["student"]["influence"]
+    )
+    assert main(["explain", project, "--behavior", "study_help"]) == 0
+    text = capsys.readouterr().out
+    assert "per kind:" in text and "parent, student" in text
+
+
+def test_explain_of_built_in_names_keeps_its_shape(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from policykit.cli import main
+
+    root = tmp_path / "b"
+    write_tree(
+        root,
+        {
+            "policykit.yaml": HEAD.split("stakeholders:")[0]
+            + "policies:\n  - {path: u.yaml, stakeholder: user}\n",
+            "catalog.yaml": CATALOG,
+            "u.yaml": _policy("u", "  - {id: u, behavior: profanity, prefer: refuse}\n"),
+        },
+    )
+    assert main(["explain", str(root), "--behavior", "profanity", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert "kinds" not in data and "kind" not in data["targets"]["user"]
+
+
+def test_built_in_names_keep_the_spec_and_its_hash(tmp_path: Path) -> None:
+    from policykit.spec.artifact import dumps
+
+    base = HEAD.split("stakeholders:")[0]
+    policy = {"u.yaml": _policy("u", "  - {id: u, behavior: profanity, prefer: refuse}\n")}
+    plain = write_tree(
+        tmp_path / "plain",
+        {
+            "policykit.yaml": base
+            + "stakeholders:\n  user: {rank: 1, weight: 0.5}\n"
+            + "policies:\n  - {path: u.yaml, stakeholder: user}\n",
+            "catalog.yaml": CATALOG,
+            **policy,
+        },
+    )
+    # the new fields at their defaults, written out: nothing they mean has changed
+    spelled = write_tree(
+        tmp_path / "spelled",
+        {
+            "policykit.yaml": base
+            + "stakeholders:\n  user: {rank: 1, weight: 0.5, rank_intended: false}\n"
+            + "policies:\n  - {path: u.yaml, stakeholder: user, weight: 1.0}\n",
+            "catalog.yaml": CATALOG,
+            **policy,
+        },
+    )
+    a, b = compile_project(plain).spec, compile_project(spelled).spec
+    assert a is not None and b is not None
+    assert dumps(a) == dumps(b)
+    assert '"kind"' not in dumps(a) and '"kinds"' not in dumps(a)

@@ -455,8 +455,15 @@ def test_init_then_validate(root: Path, capsys: pytest.CaptureFixture[str]) -> N
     code, out, _ = run(capsys, "validate", "new")
     assert code == 0, out
     assert "error[" not in out
-    assert "ok: 0 errors, " in out
+    assert "ok: 0 errors, 0 warnings" in out
     assert "metadata:\n  name: new\n" in (root / "new/policykit.yaml").read_text()
+    # the scaffold shows a named principal: its own name, of kind user
+    from policykit.pipeline import compile_project
+
+    spec = compile_project(root / "new").spec
+    assert spec is not None
+    assert spec.stakeholders["customer"].kind == "user"
+    assert {r.stakeholder for r in spec.rules if r.policy == "new-user"} == {"customer"}
 
 
 @needs_std

@@ -72,7 +72,7 @@ def test_rule_examples_become_cases_in_the_cells_the_rule_covers(
 
 
 def test_dropped_rules_examples_are_kept_as_cases(health_spec: TargetBehaviorSpec) -> None:
-    # the user's untrusted preference was dropped, but its prompt is exactly what the
+    # the patient's untrusted preference was dropped, but its prompt is exactly what the
     # deployment must still answer as intended
     spec = health_spec.model_copy(deep=True)
     rule = next(r for r in spec.rules if r.id == "usr-exact-doses")
@@ -81,7 +81,7 @@ def test_dropped_rules_examples_are_kept_as_cases(health_spec: TargetBehaviorSpe
     dropped = [c for c in by(cases, "dosage_information") if c.rule == "usr-exact-doses"]
     assert {c.cell for c in dropped} == {0, 3}
     assert all("usr-exact-doses" in c.rules.dropped and c.conflict for c in dropped)
-    assert all(c.stakeholders["user"].rules == ["usr-exact-doses"] for c in dropped)
+    assert all(c.stakeholders["patient"].rules == ["usr-exact-doses"] for c in dropped)
 
 
 def test_a_case_carries_the_cell_it_measures(

@@ -77,6 +77,27 @@ def test_task_runs_and_scores_the_divergence_from_intended(
     assert {k for k in metrics if k.startswith("stakeholder/")} == {
         f"stakeholder/{s}" for s in stakeholders
     }
+    # per kind only where a named principal is involved
+    involved = [(s, inv) for c in cases for s, inv in c.stakeholders.items() if inv.rules]
+    kinds = {f"kind/{inv.kind or s}" for s, inv in involved}
+    named = any(inv.kind for _, inv in involved)
+    assert {k for k in metrics if k.startswith("kind/")} == (kinds if named else set())
+
+
+def test_kind_metrics_pool_named_principals(health_cases: CaseSet, tiktoken_env: Path) -> None:
+    cases = [
+        c
+        for c in health_cases.cases
+        if any(inv.kind == "user" and inv.rules for inv in c.stakeholders.values())
+    ][:2]
+    assert cases
+    subset = CaseSet(health_cases.project, health_cases.description, "sha", tuple(cases))
+    out = tiktoken_env / "inspect-kinds"
+    write_export(get_exporter("inspect").render(subset), out)
+    log = _run(out / "task.py", _mock(lambda m: "zzz"), tiktoken_env / "logs-kinds")
+    metrics = {k: v.value for k, v in log.results.scores[0].metrics.items()}
+    assert "kind/user" in metrics
+    assert "stakeholder/patient" in metrics or "stakeholder/caregiver" in metrics
 
 
 def test_policy_text_reaches_the_model_and_the_log_literally(

@@ -64,15 +64,17 @@ def test_stakeholder_weight_is_shared_among_its_rules() -> None:
 
     from policykit.resolve.resolver import stakeholder_targets
 
-    def ref(stakeholder: str, target: tuple[float, float], weight: float = 1.0) -> object:
+    def ref(
+        stakeholder: str, target: tuple[float, float], weight: float = 1.0, file: float = 1.0
+    ) -> object:
         return SimpleNamespace(
             stakeholder=stakeholder,
             rank=1,
             weight=1.0,
-            file_weight=1.0,
-            id=f"{stakeholder}{target}",
+            id=f"{stakeholder}{target}{file}",
             target=target,
             rule=SimpleNamespace(weight=weight),
+            file_weight=file,
         )
 
     one = stakeholder_targets([ref("user", (0.0, 1.0)), ref("deployer", (1.0, 0.0))])  # type: ignore[list-item]
@@ -82,3 +84,10 @@ def test_stakeholder_weight_is_shared_among_its_rules() -> None:
     assert [(t.stakeholder, t.influence) for t in one] == [
         (t.stakeholder, t.influence) for t in many
     ]
+    # a second file, however weighted, buys no more influence than the stakeholder's
+    # weight; a file weighted 0.25 pulls the merged target a quarter as hard
+    (two,) = stakeholder_targets(
+        [ref("parent", (1.0, 0.0)), ref("parent", (0.0, 1.0), file=0.25)]  # type: ignore[list-item]
+    )
+    assert two.influence == pytest.approx((1.0 + 0.25) / 2)
+    assert two.distribution == pytest.approx((1 / 1.25, 0.25 / 1.25))
