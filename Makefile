@@ -44,6 +44,8 @@ $(EVAL_STAMP): pyproject.toml hatch_build.py policykit/load/_fastyaml.c
 demo: $(EVAL_STAMP)
 	$(BIN)/policykit validate examples/health_assistant
 	$(BIN)/policykit validate examples/creative_writing
+	$(BIN)/policykit validate examples/k12_tutor
+	$(BIN)/policykit test examples/k12_tutor
 	$(BIN)/policykit compile examples/health_assistant -o build/health_assistant.spec.json
 	$(BIN)/policykit test examples/health_assistant
 	$(BIN)/policykit query build/health_assistant.spec.json --behavior dosage_information \

@@ -32,6 +32,14 @@ EXPECTED = {
         ("PK403", "info", "prefs/writer.yaml:41", "std:developer/baseline.yaml:137"),
         ("PK404", "warning", "prefs/writer.yaml:59", "policies/deployer.yaml:169"),
     },
+    "k12_tutor": {
+        ("PK402", "warning", "policies/district.yaml:58", "std:society/baseline.yaml:147"),
+        ("PK403", "info", "policies/school.yaml:16", "policies/district.yaml:28"),
+        ("PK403", "info", "prefs/parents.yaml:20", "policies/district.yaml:28"),
+        ("PK410", "warning", "prefs/student.yaml:14", "policies/district.yaml:49"),
+        ("PK412", "warning", "policies/school.yaml:26", "policies/district.yaml:17"),
+        ("PK412", "warning", "prefs/student.yaml:22", "prefs/parents.yaml:20"),
+    },
 }
 
 
@@ -92,5 +100,8 @@ def test_readme_documents_each_finding_and_the_summary(
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_examples_have_the_three_deliberate_kinds_of_conflict(name: str) -> None:
+    """An override across ranks, a soft tension, and a rule a permission keeps out
+    (a locked rule's violation, or a rule that higher rules leave no effect)."""
     codes = {code for code, *_ in EXPECTED[name]}
-    assert {"PK402", "PK410", "PK404"} <= codes
+    assert {"PK402", "PK410"} <= codes
+    assert codes & {"PK404", "PK405", "PK412"}

@@ -36,7 +36,7 @@ from policykit.codes import (
     diag,
 )
 from policykit.diagnostics import Diagnostic, Related, Severity
-from policykit.load.project import IncludeSite, Source, SourceSet
+from policykit.load.project import IncludeSite, Source, SourceSet, std_root
 from policykit.load.reader import Document, YSeq, unpack
 from policykit.schema.context import Exclusion, Shaped, check_scopes, shape
 from policykit.schema.errors import format_path, locate, to_diagnostics
@@ -383,11 +383,19 @@ def bind(sources: SourceSet) -> tuple[Workspace | None, tuple[Diagnostic, ...]]:
     if shaped is not None:
         site = locate(sources.project, ("context",), key=True)
         shaped_here = Related("the project's context space", sources.project.file, *site)
+        # The standard library is written for every deployment: its rules about contexts
+        # this one never meets (adults, the EU, voice) are expected, not findings.
+        library = std_root().resolve()
+
+        def from_library(file: str) -> bool:
+            return file.startswith("std:") or Path(file).resolve().is_relative_to(library)
+
         check_scopes(
             check,
             [
                 (rule, pf.document, ("rules", i), shaped_here)
                 for pf in policies
+                if not from_library(pf.document.file)
                 for i, rule in enumerate(pf.model.rules)
             ],
             shaped,
