@@ -579,7 +579,10 @@ relations:
 """,
     (
         "Remove one `refines` relation of the cycle; refinement runs from the special case to"
-        " the general one only."
+        " the general one only. A `refines` relation is descriptive only: it documents the"
+        " catalog and groups reports, but resolution never carries a rule on the general"
+        " behavior to the special one (write the rule on each behavior; see"
+        " docs/semantics.md)."
     ),
 )
 PK303 = _c(

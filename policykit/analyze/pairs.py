@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from policykit.analyze.conflicts import SYMMETRIC, VIOLATIONS, pair_codes
 from policykit.analyze.context import Context
 from policykit.analyze.shadow import nullifies
-from policykit.codes import PK412, Code
+from policykit.codes import PK402, PK412, Code
 from policykit.graph.context import excluded, overlap_excluded
 from policykit.graph.numbers import bit_indices, bits, bitset
 from policykit.graph.objective import RuleRef, within_vectors
-from policykit.graph.scope import COVER_LIMIT, Masks, covered, is_empty
+from policykit.graph.scope import COVER_LIMIT, Masks, covered, is_empty, overlaps
 from policykit.util.frozen import direct_init
 
 
@@ -186,15 +186,55 @@ def behavior_findings(
     if boxes:
         pairs = _allowed(pairs, boxes)
     dropped = {f.rule.order for f in pairs if f.code in VIOLATIONS}
-    if not dropped:
-        return pairs, shadows
-    kept = [r for r in refs if r.order not in dropped]
-    again, shadows = _findings(kept, ctx)
-    if boxes:
-        again = _allowed(again, boxes)
-    pairs = [f for f in pairs if f.code in VIOLATIONS]
-    pairs += [f for f in again if f.code not in VIOLATIONS]
-    return pairs, shadows
+    kept = refs
+    if dropped:
+        kept = [r for r in refs if r.order not in dropped]
+        again, shadows = _findings(kept, ctx)
+        if boxes:
+            again = _allowed(again, boxes)
+        pairs = [f for f in pairs if f.code in VIOLATIONS]
+        pairs += [f for f in again if f.code not in VIOLATIONS]
+    # A rule overridden by a higher one does not decide its cells, so it cannot make a
+    # lower rule ineffective: the shadows are found again without such nullifiers.
+    weak = frozenset(f.rule.order for f in pairs if f.code == PK402)
+    if shadows and weak:
+        _, shadows = _findings(kept, ctx, weak)
+    return pairs, _locks_at_work(shadows, [f for f in pairs if f.code in VIOLATIONS], ctx)
+
+
+# A shadowed rule with a lock or a `within` can still drop the lower rules that break it;
+# past this many (candidate, violator) comparisons such rules are simply not reported.
+_LOCK_CHECKS = 200_000
+
+
+def _locks_at_work(
+    shadows: list[PairFinding], violations: list[PairFinding], ctx: Context
+) -> list[PairFinding]:
+    """The shadows whose rule takes no effect through its permissions either: a rule
+    whose lock (PK404) or `within` (PK405) a lower rule breaks has that rule dropped, so
+    removing it would change the spec, and PK412 would be wrong."""
+    if not shadows or not violations:
+        return shadows
+    named = {f.other.order for f in violations}
+    several = [f.rule for f in violations if f.count > 1]
+    guarded = [f for f in shadows if f.rule.rule.is_locked or f.rule.rule.within is not None]
+    exhaustive = len(several) * len(guarded) <= _LOCK_CHECKS
+    out = []
+    for f in shadows:
+        r = f.rule
+        if r.order in named:
+            continue
+        guarding = several and (r.rule.is_locked or r.rule.within is not None)
+        if guarding and (
+            not exhaustive
+            or any(
+                overlaps(v.masks, r.masks) and VIOLATIONS.intersection(pair_codes(v, r, ctx))
+                for v in several
+            )
+        ):
+            continue
+        out.append(f)
+    return out
 
 
 def _allowed(pairs: list[PairFinding], boxes: tuple[Masks, ...]) -> list[PairFinding]:
@@ -225,16 +265,20 @@ def candidate_pairs(refs: Sequence[RuleRef], ctx: Context) -> int:
     return len(index.sigs) ** 2 + overlapping
 
 
-def _findings(refs: Sequence[RuleRef], ctx: Context) -> tuple[list[PairFinding], list[PairFinding]]:
+def _findings(
+    refs: Sequence[RuleRef], ctx: Context, weak: frozenset[int] = frozenset()
+) -> tuple[list[PairFinding], list[PairFinding]]:
+    """Pair findings and shadows; the rules whose ``order`` is in ``weak`` are not
+    counted as nullifiers."""
     # Permissions granted by a `grant` depend on where two rules overlap, not only on
     # their signatures: behaviors with grants are checked per pair of classes.
     if refs and refs[0].behavior not in ctx.grants:
-        return _rule_findings(refs, ctx)
-    return _class_findings(refs, ctx)
+        return _rule_findings(refs, ctx, weak)
+    return _class_findings(refs, ctx, weak)
 
 
 def _class_findings(
-    refs: Sequence[RuleRef], ctx: Context
+    refs: Sequence[RuleRef], ctx: Context, weak: frozenset[int] = frozenset()
 ) -> tuple[list[PairFinding], list[PairFinding]]:
     outcomes = ctx.graph.outcomes[refs[0].behavior] if refs else ()
     index = BehaviorIndex(refs, ctx.graph.space.full, outcomes)
@@ -288,7 +332,9 @@ def _class_findings(
         nullifying = [
             classes[j]
             for j in bits(overlap & null_partners[sig])
-            if (nullifies(rep, classes[j].rep, ctx) if per_class else True)
+            # the members of a class are alike: overridden all, or none
+            if classes[j].rep.order not in weak
+            and (nullifies(rep, classes[j].rep, ctx) if per_class else True)
         ]
         shadowed = (
             bool(nullifying) and covered(cls.masks, sorted({c.masks for c in nullifying})) is True
@@ -346,7 +392,7 @@ def _space_cells(full: Masks) -> int:
 
 
 def _rule_findings(
-    refs: Sequence[RuleRef], ctx: Context
+    refs: Sequence[RuleRef], ctx: Context, weak: frozenset[int] = frozenset()
 ) -> tuple[list[PairFinding], list[PairFinding]]:
     """The findings of one behavior without grants, from bit sets over its rules.
 
@@ -434,6 +480,9 @@ def _rule_findings(
                 null_sigs[a].append(b)
         code_bits.append(row)
         null_bits.append(nulls)
+    if weak:
+        strong = everyone & ~bitset([k for k, r in enumerate(rules) if r.order in weak], m)
+        null_bits = [nulls & strong for nulls in null_bits]
 
     # A rule is shadowed when the rules that can nullify it cover its whole scope.
     # Over a space of at most COVER_LIMIT cells the covering test of `covered` can
@@ -449,7 +498,8 @@ def _rule_findings(
                 if b not in sig_cells:
                     sig_cells[b] = 0
                     for k in sig_members[b]:
-                        sig_cells[b] |= cells.of(rules[k].masks)
+                        if rules[k].order not in weak:
+                            sig_cells[b] |= cells.of(rules[k].masks)
                 union |= sig_cells[b]
             null_cells.append(union)
 
