@@ -44,7 +44,25 @@ def naive_pairs(graph: ObjectiveGraph) -> list[Finding]:
         dropped = {f.rule.order for f in first if f.code in VIOLATIONS}
         out += [f for f in first if f.code in VIOLATIONS]
         kept = [r for r in refs if r.order not in dropped]
-        out += [f for f in _all_pairs(kept, checks) if f.code not in VIOLATIONS]
+        rest = [f for f in _all_pairs(kept, checks) if f.code not in VIOLATIONS]
+        # an overridden rule does not decide its cells, so it shadows nothing
+        weak = {f.rule.order for f in rest if f.code == "PK402"}
+        if weak:
+            again = _all_pairs(kept, checks, weak)
+            rest = [f for f in rest if f.code != "PK412"] + [
+                f for f in again if f.code == "PK412"
+            ]
+        # a shadowed rule whose lock or within drops a lower rule takes effect
+        violators = [f.rule for f in first if f.code in VIOLATIONS]
+        out += [
+            f
+            for f in rest
+            if f.code != "PK412"
+            or not any(
+                _overlap(v, f.rule) and set(checks.codes(v, f.rule)) & VIOLATIONS
+                for v in violators
+            )
+        ]
     return out
 
 
@@ -70,7 +88,9 @@ def _precedence(r: RuleRef) -> tuple[int, int]:
     return (-r.rank, r.order)
 
 
-def _all_pairs(refs: list[RuleRef], checks: _Checks) -> list[Finding]:
+def _all_pairs(
+    refs: list[RuleRef], checks: _Checks, weak: frozenset[int] | set[int] = frozenset()
+) -> list[Finding]:
     out: list[Finding] = []
     for r in refs:
         hits: dict[str, list[RuleRef]] = {}
@@ -82,7 +102,7 @@ def _all_pairs(refs: list[RuleRef], checks: _Checks) -> list[Finding]:
                 # symmetric codes are reported once, on the rule of lower precedence
                 if code not in SYMMETRIC or s.rank != r.rank or s.order < r.order:
                     hits.setdefault(code, []).append(s)
-            if checks.nullifies(r, s):
+            if s.order not in weak and checks.nullifies(r, s):
                 nulls.append(s)
         for code, others in hits.items():
             out.append(Finding(code, r, min(others, key=_precedence), len(others)))

@@ -275,12 +275,6 @@ def test_validate_has_an_error_exactly_when_compile_fails(files: dict[str, Any])
     assert has_errors(validated.diagnostics) == (compiled.spec is None)
 
 
-@pytest.mark.xfail(
-    reason="known gap (docs/semantics.md, section 4): a nullifying rule that is itself "
-    "overridden by a still higher rule in some cell does not decide there, yet still "
-    "counts toward PK412",
-    strict=False,
-)
 @SETTINGS
 @given(projects(compilable=True, grants=True))
 def test_a_rule_reported_pk412_does_not_change_the_spec(files: dict[str, Any]) -> None:
