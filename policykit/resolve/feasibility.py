@@ -17,6 +17,7 @@ from functools import cached_property
 
 from policykit.codes import PK216, PK218, PK420, diag
 from policykit.diagnostics import Diagnostic, Related
+from policykit.graph.context import excluded, only_excluded
 from policykit.graph.numbers import TOLERANCE, Vector, bit_indices, bits, bitset, feasible, meet
 from policykit.graph.objective import ObjectiveGraph, RuleRef
 from policykit.graph.permissions import Permissions
@@ -186,12 +187,21 @@ class Plan:
         verdict: dict[int, bool] = {}
         seen: set[int] = set()
         errors: list[Diagnostic] = []
+        boxes = excluded(graph)
         for combo in itertools.product(*(range(len(c)) for c in class_masks)):
             members = everyone
             for d_index, c in enumerate(combo):
                 members &= class_rules[d_index][c]
             if members in seen:
                 continue
+            if boxes:
+                # a cell the project's context space excludes is never resolved for use:
+                # compile reports PK420 only where an allowed context meets it
+                box = list(space.full)
+                for d, masks_d, c in zip(dims, class_masks, combo, strict=True):
+                    box[d] = masks_d[c]
+                if only_excluded(tuple(box), boxes):
+                    continue
             seen.add(members)
             present = sum(1 << j for j, b in enumerate(kind_bits) if members & b)
             joint = verdict.get(present)

@@ -213,4 +213,36 @@ rules:
     result = compile_project(shaped)
     errors = [d for d in result.diagnostics if d.severity.value == "error"]
     assert [d.code for d in errors] == ["PK420"], errors
-    assert errors[0].message.startswith("in audience=minor, grade_band=k2:")
+    # named by the cell validate finds it in: all of k2 (of which minor is allowed), never
+    # by the excluded general x k2 alone
+    assert errors[0].message.startswith(("in audience=minor, grade_band=k2:", "in grade_band=k2:"))
+
+
+def test_joint_infeasibility_only_in_excluded_cells_passes_validate_and_compile(
+    shaped: Path,
+) -> None:
+    """validate fails exactly when compile does, in a shaped space too: three same-rank
+    bounds that cannot all hold only for general-audience kindergartners (excluded)."""
+    _edit(
+        shaped / "catalog.yaml",
+        "    default: {refuse: 0.5, comply: 0.5}",
+        '      mock:\n        description: Mocks the user.\n        exemplars: ["Ha."]\n'
+        "    default: {refuse: 0.5, comply: 0.5}",
+    )
+    when = "{grade_band: k2, audience: general}"
+    (shaped / "policies" / "deployer.yaml").write_text(
+        "apiVersion: policykit/v1\nkind: Policy\nmetadata:\n  name: district\nrules:\n"
+        + "".join(
+            f"  - id: dep-{o}\n    behavior: profanity\n    when: {when}\n"
+            f"    bounds: {{{o}: {{min: {p}}}}}\n"
+            for o, p in (("comply", 0.5), ("refuse", 0.4), ("mock", 0.3))
+        )
+    )
+    (shaped / "policies" / "user.yaml").write_text(
+        "apiVersion: policykit/v1\nkind: Policy\nmetadata:\n  name: student\n"
+    )
+    assert not has_errors(validate_project(shaped).diagnostics)
+    assert compile_project(shaped).spec is not None
+    _edit(shaped / "policykit.yaml", "  exclude:\n    - {grade_band: k2, audience: general}\n", "")
+    assert has_errors(validate_project(shaped).diagnostics)
+    assert compile_project(shaped).spec is None
