@@ -28,7 +28,15 @@ import bisect
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
-from policykit.analyze.conflicts import SYMMETRIC, VIOLATIONS, pair_codes
+import numpy as np
+
+from policykit.analyze.conflicts import (
+    SOFT_PAIR_COST,
+    SYMMETRIC,
+    VIOLATIONS,
+    pair_codes,
+    soft_pair_codes,
+)
 from policykit.analyze.context import Context
 from policykit.analyze.shadow import nullifies
 from policykit.codes import PK402, PK412, Code
@@ -258,11 +266,41 @@ def candidate_pairs(refs: Sequence[RuleRef], ctx: Context) -> int:
         return 0
     outcomes = ctx.graph.outcomes[refs[0].behavior]
     if refs[0].behavior not in ctx.grants:
-        distinct = len({signature(r, outcomes) for r in refs})
-        return distinct * distinct
+        # pairs of soft signatures are compared on arrays: SOFT_PAIR_COST of them cost
+        # about what one other pair does
+        reps = {signature(r, outcomes): r.target is not None for r in refs}
+        distinct, soft = len(reps), sum(reps.values())
+        return distinct * distinct - soft * soft + soft * soft // SOFT_PAIR_COST
     index = BehaviorIndex(refs, ctx.graph.space.full, outcomes)
     overlapping = sum(index.overlapping(cls.masks).bit_count() for cls in index.classes)
     return len(index.sigs) ** 2 + overlapping
+
+
+def _soft_rows(
+    soft: list[int],
+    sig_rep: list[RuleRef],
+    sig_members: list[list[int]],
+    m: int,
+    ctx: Context,
+) -> dict[int, dict[Code, int]]:
+    """Per soft signature, for each code, the bit set of the rules (of soft signatures)
+    it is found against."""
+    # rule k of a soft signature stands at column place[k] of the soft signatures
+    column = np.full(m, -1)
+    for i, a in enumerate(soft):
+        column[sig_members[a]] = i
+    on = column >= 0
+    where = np.where(on, column, 0)
+    out: dict[int, dict[Code, int]] = {}
+    for i, found in soft_pair_codes([sig_rep[a] for a in soft], ctx):
+        row: dict[Code, int] = {}
+        for code, hits in found.items():
+            if hits.any():
+                per_rule = hits[where] & on
+                row[code] = int.from_bytes(np.packbits(per_rule, bitorder="little"), "little")
+        if row:
+            out[soft[i]] = row
+    return out
 
 
 def _findings(
@@ -457,12 +495,22 @@ def _rule_findings(
     code_bits: list[dict[Code, int]] = []
     null_bits: list[int] = []
     null_sigs: list[list[int]] = []
+    # pairs of soft signatures are compared on arrays, all at once (see
+    # conflicts.soft_pair_codes); every other pair through the checks themselves
+    soft = [a for a in range(nsig) if sig_rep[a].target is not None]
+    is_soft = [False] * nsig
+    for a in soft:
+        is_soft[a] = True
+    vectorized = len(soft) > 1
+    soft_rows = _soft_rows(soft, sig_rep, sig_members, m, ctx) if vectorized else {}
     for a in range(nsig):
         ra = sig_rep[a]
-        row: dict[Code, int] = {}
+        row: dict[Code, int] = dict(soft_rows.get(a, {}))
         nulls = 0
         null_sigs.append([])
         for b in range(nsig):
+            if vectorized and is_soft[a] and is_soft[b]:
+                continue
             key = (sigs[a], sigs[b])
             cached = cache.get(key)
             if cached is None:

@@ -49,9 +49,7 @@ def naive_pairs(graph: ObjectiveGraph) -> list[Finding]:
         weak = {f.rule.order for f in rest if f.code == "PK402"}
         if weak:
             again = _all_pairs(kept, checks, weak)
-            rest = [f for f in rest if f.code != "PK412"] + [
-                f for f in again if f.code == "PK412"
-            ]
+            rest = [f for f in rest if f.code != "PK412"] + [f for f in again if f.code == "PK412"]
         # a shadowed rule whose lock or within drops a lower rule takes effect
         violators = [f.rule for f in first if f.code in VIOLATIONS]
         out += [
@@ -59,8 +57,7 @@ def naive_pairs(graph: ObjectiveGraph) -> list[Finding]:
             for f in rest
             if f.code != "PK412"
             or not any(
-                _overlap(v, f.rule) and set(checks.codes(v, f.rule)) & VIOLATIONS
-                for v in violators
+                _overlap(v, f.rule) and set(checks.codes(v, f.rule)) & VIOLATIONS for v in violators
             )
         ]
     return out

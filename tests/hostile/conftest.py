@@ -35,11 +35,7 @@ def spec(tmp_path: Path, _compiled: Path) -> Path:
 
 # Issue #14 points this suite finds still open, each with why. They are strict xfails:
 # one that starts to pass fails the run, so the entry must then be deleted.
-KNOWN_GAPS = {
-    "test_cost.py::test_2000_soft_targets_validate_in_budget": (
-        "distinct soft targets are still compared pair by pair, refused past PK217's cap"
-    ),
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
