@@ -401,7 +401,8 @@ PK217 = _c(
     "PK217",
     "Rules on one behavior with more candidate pairs than the cap",
     E,
-    "(2,000 rules with different targets on one behavior: 4,000,000 pairs to compare)",
+    "(1,000 hard rules with different bounds on one behavior: 1,000,000 pairs to compare; "
+    "pairs of soft targets are compared on arrays and count 1/64)",
     "Write fewer distinct rules on the behavior (rules alike are compared once), or raise "
     "`limits.max_candidate_pairs` in the project file.",
 )

@@ -15,18 +15,16 @@ from dataclasses import dataclass
 from policykit.analyze import fork
 from policykit.analyze.base import other_side, report
 from policykit.analyze.cells import behavior_cells, cell_caps
-from policykit.analyze.conflicts import VIOLATIONS, pair_codes
+from policykit.analyze.conflicts import CHECKS, VIOLATIONS, Wording, pair_codes
 from policykit.analyze.context import Context
 from policykit.analyze.grants import grant_exceeds
 from policykit.analyze.locks import inert_permissions
 from policykit.analyze.pairs import PairFinding, behavior_findings, candidate_pairs
 from policykit.analyze.relations import declared_conflicts, empty_scopes, refines_cycles
-from policykit.analyze.shadow import duplicates
-from policykit.codes import PK217, PK401, PK402, PK403, PK404, PK410, PK412, diag
+from policykit.analyze.shadow import duplicates, shadowed_words
+from policykit.codes import PK217, PK402, PK412, diag
 from policykit.diagnostics import Diagnostic, Related, Row, Severity
-from policykit.graph.numbers import js_divergence
 from policykit.graph.objective import ObjectiveGraph, RuleRef
-from policykit.graph.scope import Masks, intersect
 from policykit.util.tuning import Tuning
 
 __all__ = ["Analysis", "PairFinding", "analyze", "dropped_by", "emit", "find_pairs", "pair_codes"]
@@ -111,80 +109,21 @@ def _message(
     graph: ObjectiveGraph, ctx: Context, f: PairFinding, side: tuple[str, Related]
 ) -> Diagnostic:
     r, s, more = f.rule, f.other, f.count - 1
-    rd, (sd, related) = _directive(r), side
-    severity = None
-    if f.code == PK401:
-        text = (
-            f"{r.label()} ({rd}) contradicts {s.label()} ({sd}); both rank {r.rank}, so "
-            "neither wins"
-        )
-        hint = (
-            f"make the rules agree, narrow one rule's when to leave out "
-            f"{graph.space.describe_witness(_overlap(r, s))}, or rank {r.stakeholder} and "
-            f"{s.stakeholder} differently in the project"
-            if r.stakeholder != s.stakeholder
-            else "make the rules agree, or narrow one rule's when so they no longer overlap"
-        )
-    elif f.code == PK402:
-        text = f"{r.label()} ({rd}) is overridden by higher-ranked {s.label()} ({sd})"
-        hint = (
-            f"narrow the when of {r.id!r} to leave out {graph.space.describe(s.masks)}, or ask "
-            f"{s.stakeholder} to add adjustable_by: [{r.stakeholder}] to {s.id!r}"
-        )
-    elif f.code == PK403:
-        text = f"{r.label()} ({rd}) adjusts {s.label()} ({sd}) within the allowed bounds"
-        hint = "no action needed"
-    elif f.code in VIOLATIONS:
-        if f.code == PK404:
-            text = f"{r.label()} ({rd}) would change {s.label()} ({sd}), which is locked"
-            hint = (
-                f"remove {r.id!r}, or ask {s.stakeholder} to drop locked: true from "
-                f"{s.id!r}, so that lower stakeholders' targets are pooled with it"
-            )
-        else:
-            adj = ctx.standing(r, s).limit
-            assert adj is not None
-            outcomes = graph.outcomes[s.behavior]
-            allowed = (
-                ", ".join(
-                    f"{o} in [{lo:g}, {hi:g}]"
-                    for o, lo, hi in zip(outcomes, adj.lo, adj.hi, strict=True)
-                    if (lo, hi) != (0.0, 1.0)
-                )
-                or "no limits"
-            )
-            text = f"{r.label()} ({rd}) adjusts {s.label()} ({sd}) beyond its within bounds"
-            hint = f"keep the adjustment within: {allowed}"
-        if r.policy.on_violation == "drop":
-            severity = Severity.WARNING
-            text += "; the rule is dropped (on_violation: drop)"
-    elif f.code == PK410:
-        assert r.target is not None and s.target is not None
-        jsd = js_divergence(r.target, s.target)
-        text = (
-            f"{r.label()} ({rd}) and {s.label()} ({sd}) pull apart: Jensen–Shannon "
-            f"divergence {jsd:.2f} bits, above the threshold {ctx.threshold:g}"
-        )
-        hint = (
-            "agree on closer targets, lower one rule's weight, or raise "
-            "analysis.tension_threshold in the project"
-        )
-    else:  # PK412
-        text = (
-            f"{r.label()} ({rd}) never takes effect: higher-ranked hard rules decide "
-            f"the outcome wherever it applies, first {s.label()} ({sd})"
-        )
-        hint = f"remove {r.id!r}, or narrow its when to contexts {s.id!r} does not cover"
+    (sd, related) = side
+    words = Wording(graph, ctx, r, s, _directive(r), sd)
+    if f.code == PK412:
+        text, hint = shadowed_words(words)
         return report(
             graph, f.code, r, text, other=s, related=related, more=more, hint=hint, scope=r.masks
         )
+    text, hint = CHECKS[f.code].words(words)
+    severity = None
+    if f.code in VIOLATIONS and r.policy.on_violation == "drop":
+        severity = Severity.WARNING
+        text += "; the rule is dropped (on_violation: drop)"
     return report(
         graph, f.code, r, text, other=s, related=related, more=more, hint=hint, severity=severity
     )
-
-
-def _overlap(r: RuleRef, s: RuleRef) -> Masks:
-    return intersect(r.masks, s.masks)
 
 
 def analyze(graph: ObjectiveGraph, tuning: Tuning | None = None) -> Analysis:

@@ -9,7 +9,8 @@ identical rules.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -18,7 +19,8 @@ from policykit.analyze.context import Context
 from policykit.codes import PK401, PK402, PK403, PK404, PK405, PK410, Code
 from policykit.diagnostics import Severity
 from policykit.graph.numbers import TOLERANCE, compatible, js_divergence
-from policykit.graph.objective import RuleRef
+from policykit.graph.objective import ObjectiveGraph, RuleRef
+from policykit.graph.scope import intersect
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 
@@ -98,14 +100,108 @@ def tension(r: RuleRef, s: RuleRef, ctx: Context) -> bool:
     return js_divergence(r.target, s.target) > ctx.threshold
 
 
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """What a finding's message is made of: the pair, and each side's directive as
+    the message shows it (``rd`` for ``r``, ``sd`` for ``s``)."""
+
+    graph: ObjectiveGraph
+    ctx: Context
+    r: RuleRef
+    s: RuleRef
+    rd: str
+    sd: str
+
+
+@dataclass(frozen=True, slots=True)
+class PairCheck:
+    """One check, whole: the code it reports, when it holds on a pair ``(r, s)``, and
+    how it says so (the message and the hint)."""
+
+    code: Code
+    holds: Callable[[RuleRef, RuleRef, Context], bool]
+    words: Callable[[Wording], tuple[str, str]]
+
+
+def _contradiction_words(w: Wording) -> tuple[str, str]:
+    r, s = w.r, w.s
+    text = (
+        f"{r.label()} ({w.rd}) contradicts {s.label()} ({w.sd}); both rank {r.rank}, so "
+        "neither wins"
+    )
+    if r.stakeholder == s.stakeholder:
+        return text, "make the rules agree, or narrow one rule's when so they no longer overlap"
+    where = w.graph.space.describe_witness(intersect(r.masks, s.masks))
+    return text, (
+        f"make the rules agree, narrow one rule's when to leave out {where}, or rank "
+        f"{r.stakeholder} and {s.stakeholder} differently in the project"
+    )
+
+
+def _overridden_words(w: Wording) -> tuple[str, str]:
+    r, s = w.r, w.s
+    return f"{r.label()} ({w.rd}) is overridden by higher-ranked {s.label()} ({w.sd})", (
+        f"narrow the when of {r.id!r} to leave out {w.graph.space.describe(s.masks)}, or ask "
+        f"{s.stakeholder} to add adjustable_by: [{r.stakeholder}] to {s.id!r}"
+    )
+
+
+def _adjusted_words(w: Wording) -> tuple[str, str]:
+    return (
+        f"{w.r.label()} ({w.rd}) adjusts {w.s.label()} ({w.sd}) within the allowed bounds",
+        "no action needed",
+    )
+
+
+def _locked_words(w: Wording) -> tuple[str, str]:
+    r, s = w.r, w.s
+    return f"{r.label()} ({w.rd}) would change {s.label()} ({w.sd}), which is locked", (
+        f"remove {r.id!r}, or ask {s.stakeholder} to drop locked: true from "
+        f"{s.id!r}, so that lower stakeholders' targets are pooled with it"
+    )
+
+
+def _beyond_within_words(w: Wording) -> tuple[str, str]:
+    r, s = w.r, w.s
+    adj = w.ctx.standing(r, s).limit
+    assert adj is not None
+    outcomes = w.graph.outcomes[s.behavior]
+    allowed = (
+        ", ".join(
+            f"{o} in [{lo:g}, {hi:g}]"
+            for o, lo, hi in zip(outcomes, adj.lo, adj.hi, strict=True)
+            if (lo, hi) != (0.0, 1.0)
+        )
+        or "no limits"
+    )
+    return (
+        f"{r.label()} ({w.rd}) adjusts {s.label()} ({w.sd}) beyond its within bounds",
+        f"keep the adjustment within: {allowed}",
+    )
+
+
+def _tension_words(w: Wording) -> tuple[str, str]:
+    r, s = w.r, w.s
+    assert r.target is not None and s.target is not None
+    jsd = js_divergence(r.target, s.target)
+    return (
+        f"{r.label()} ({w.rd}) and {s.label()} ({w.sd}) pull apart: Jensen–Shannon "
+        f"divergence {jsd:.2f} bits, above the threshold {w.ctx.threshold:g}"
+    ), (
+        "agree on closer targets, lower one rule's weight, or raise "
+        "analysis.tension_threshold in the project"
+    )
+
+
 PAIR_CHECKS = (
-    (PK401, same_rank_contradiction),
-    (PK402, overridden),
-    (PK403, adjusted),
-    (PK404, changes_locked),
-    (PK405, outside_within),
-    (PK410, tension),
+    PairCheck(PK401, same_rank_contradiction, _contradiction_words),
+    PairCheck(PK402, overridden, _overridden_words),
+    PairCheck(PK403, adjusted, _adjusted_words),
+    PairCheck(PK404, changes_locked, _locked_words),
+    PairCheck(PK405, outside_within, _beyond_within_words),
+    PairCheck(PK410, tension, _tension_words),
 )
+CHECKS = {check.code: check for check in PAIR_CHECKS}
 
 
 # Two soft rules can only meet in PK404 (a changed locked target) and PK410 (tension):
@@ -166,4 +262,4 @@ def soft_pair_codes(
 def pair_codes(r: RuleRef, s: RuleRef, ctx: Context) -> tuple[Code, ...]:
     """The codes found on ``r`` against ``s`` (the order filter for symmetric codes is
     the caller's)."""
-    return tuple(code for code, fn in PAIR_CHECKS if fn(r, s, ctx))
+    return tuple(check.code for check in PAIR_CHECKS if check.holds(r, s, ctx))

@@ -6,6 +6,7 @@ from collections.abc import Hashable, Iterable
 
 from policykit.analyze.base import report
 from policykit.analyze.bounds import implies, pinned
+from policykit.analyze.conflicts import Wording
 from policykit.analyze.context import Context
 from policykit.codes import PK413
 from policykit.diagnostics import Diagnostic
@@ -27,6 +28,16 @@ def nullifies(r: RuleRef, s: RuleRef, ctx: Context) -> bool:
     if r.hard:
         return not compatible(r, s) or implies(s, r)
     return pinned(s)
+
+
+def shadowed_words(w: Wording) -> tuple[str, str]:
+    """The message and hint of a shadowed rule: ``w.r`` never takes effect, first
+    because of ``w.s``."""
+    r, s = w.r, w.s
+    return (
+        f"{r.label()} ({w.rd}) never takes effect: higher-ranked hard rules decide "
+        f"the outcome wherever it applies, first {s.label()} ({w.sd})"
+    ), f"remove {r.id!r}, or narrow its when to contexts {s.id!r} does not cover"
 
 
 def duplicate_key(r: RuleRef) -> Hashable:
