@@ -137,7 +137,30 @@ def projects(draw: st.DrawFn, compilable: bool = False, grants: bool = False) ->
                 draw(grant_of(lower, compilable)) for _ in range(draw(st.integers(1, 2)))
             ]
         policies[f"{stakeholder}.yaml"] = policy
-    catalog = {
+    catalog = catalog_doc()
+    project = {
+        "apiVersion": "policykit/v1",
+        "kind": "Project",
+        "metadata": {"name": "random"},
+        "deployment": {"description": "random"},
+        "catalogs": ["catalog.yaml"],
+        "policies": [
+            {
+                "path": f"{s}.yaml",
+                "stakeholder": s,
+                **({"on_violation": "drop"} if s == "user" else {}),
+            }
+            for s in STAKEHOLDERS
+        ],
+        "stakeholders": {s: {"rank": r} for s, r in ranks.items()},
+        "analysis": {"tension_threshold": draw(st.sampled_from([0.05, 0.2, 0.5]))},
+    }
+    return {"policykit.yaml": project, "catalog.yaml": catalog, **policies}
+
+
+def catalog_doc() -> dict[str, Any]:
+    """The catalog every generated project uses: DIMS and BEHAVIORS, and one relation."""
+    return {
         "apiVersion": "policykit/v1",
         "kind": "Catalog",
         "metadata": {"name": "cat"},
@@ -163,24 +186,6 @@ def projects(draw: st.DrawFn, compilable: bool = False, grants: bool = False) ->
             }
         ],
     }
-    project = {
-        "apiVersion": "policykit/v1",
-        "kind": "Project",
-        "metadata": {"name": "random"},
-        "deployment": {"description": "random"},
-        "catalogs": ["catalog.yaml"],
-        "policies": [
-            {
-                "path": f"{s}.yaml",
-                "stakeholder": s,
-                **({"on_violation": "drop"} if s == "user" else {}),
-            }
-            for s in STAKEHOLDERS
-        ],
-        "stakeholders": {s: {"rank": r} for s, r in ranks.items()},
-        "analysis": {"tension_threshold": draw(st.sampled_from([0.05, 0.2, 0.5]))},
-    }
-    return {"policykit.yaml": project, "catalog.yaml": catalog, **policies}
 
 
 def write(files: dict[str, Any], folder: Path) -> Path:

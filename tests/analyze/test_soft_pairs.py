@@ -14,7 +14,7 @@ import pytest
 from policykit.analyze import find_pairs
 from policykit.analyze.context import Context
 from tests.analyze.reference import naive_pairs
-from tests.analyze.strategies import BEHAVIORS, DIMS, STAKEHOLDERS, graph_of
+from tests.analyze.strategies import BEHAVIORS, DIMS, STAKEHOLDERS, catalog_doc, graph_of
 
 
 def _target(rng: random.Random, outcomes: list[str]) -> dict[str, float]:
@@ -52,23 +52,7 @@ def _project(seed: int, rules: int) -> dict[str, Any]:
             "metadata": {"name": f"{s}-policy"},
             "rules": out,
         }
-    files["catalog.yaml"] = {
-        "apiVersion": "policykit/v1",
-        "kind": "Catalog",
-        "metadata": {"name": "cat"},
-        "dimensions": [{"id": d, "values": v, "default": v[0]} for d, v in DIMS.items()],
-        "behaviors": [
-            {
-                "id": b,
-                "description": b,
-                "property": "harmless",
-                "outcomes": {o: {"description": o, "exemplars": [o]} for o in outcomes},
-                "default": {outcomes[0]: 1.0},
-                "probes": ["p"],
-            }
-            for b, outcomes in BEHAVIORS.items()
-        ],
-    }
+    files["catalog.yaml"] = catalog_doc()
     files["policykit.yaml"] = {
         "apiVersion": "policykit/v1",
         "kind": "Project",
