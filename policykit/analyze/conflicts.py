@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from policykit.analyze.bounds import same_target, violates
 from policykit.analyze.context import Context
@@ -21,6 +20,9 @@ from policykit.diagnostics import Severity
 from policykit.graph.numbers import TOLERANCE, compatible, js_divergence
 from policykit.graph.objective import ObjectiveGraph, RuleRef
 from policykit.graph.scope import intersect
+
+if TYPE_CHECKING:
+    import numpy as np
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 
@@ -211,6 +213,9 @@ CHECKS = {check.code: check for check in PAIR_CHECKS}
 # costs about this many times less than one through `pair_codes`, which is how it
 # counts against `limits.max_candidate_pairs`.
 SOFT_PAIR_COST = 64
+SOFT_ARRAYS_FROM = 48
+"""Fewer soft signatures than this on a behavior are compared one pair at a time: the
+arrays (and numpy's import, kept off validate's start-up) only pay for many."""
 _BLOCK = 1 << 21  # array elements per block of rows
 
 
@@ -221,6 +226,8 @@ def soft_pair_codes(
     which `changes_locked` and `tension` hold, as boolean arrays: exactly
     ``pair_codes(soft[a], soft[b], ctx)`` restricted to those two codes. Yields rows in
     blocks, so memory stays bounded."""
+    import numpy as np
+
     n = len(soft)
     if not n:
         return

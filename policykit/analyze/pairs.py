@@ -28,9 +28,8 @@ import bisect
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from policykit.analyze.conflicts import (
+    SOFT_ARRAYS_FROM,
     SOFT_PAIR_COST,
     SYMMETRIC,
     VIOLATIONS,
@@ -270,6 +269,8 @@ def candidate_pairs(refs: Sequence[RuleRef], ctx: Context) -> int:
         # about what one other pair does
         reps = {signature(r, outcomes): r.target is not None for r in refs}
         distinct, soft = len(reps), sum(reps.values())
+        if soft < SOFT_ARRAYS_FROM:
+            return distinct * distinct
         return distinct * distinct - soft * soft + soft * soft // SOFT_PAIR_COST
     index = BehaviorIndex(refs, ctx.graph.space.full, outcomes)
     overlapping = sum(index.overlapping(cls.masks).bit_count() for cls in index.classes)
@@ -285,6 +286,8 @@ def _soft_rows(
 ) -> dict[int, dict[Code, int]]:
     """Per soft signature, for each code, the bit set of the rules (of soft signatures)
     it is found against."""
+    import numpy as np
+
     # rule k of a soft signature stands at column place[k] of the soft signatures
     column = np.full(m, -1)
     for i, a in enumerate(soft):
@@ -501,7 +504,7 @@ def _rule_findings(
     is_soft = [False] * nsig
     for a in soft:
         is_soft[a] = True
-    vectorized = len(soft) > 1
+    vectorized = len(soft) >= SOFT_ARRAYS_FROM
     soft_rows = _soft_rows(soft, sig_rep, sig_members, m, ctx) if vectorized else {}
     for a in range(nsig):
         ra = sig_rep[a]

@@ -123,20 +123,17 @@ def diag_keys(diags: tuple[Diagnostic, ...], root: Path) -> set[tuple[str, str, 
 
 
 # Findings about a pair of rules of equal standing (two same-rank rules that contradict,
-# two rules alike, two stakeholders' targets that pull apart) are reported once, on the
-# later rule in project order, against the earlier ones: which side carries the
-# finding follows the order, the findings do not. Compared per code as the rules involved.
+# two rules alike, two stakeholders' targets that pull apart) are reported once per
+# rule, on the later rule of each pair in project order, naming the earliest partner:
+# which rule carries the finding and which partner it names follow the order (by
+# design, see docs/diagnostics.md), the findings do not. Compared per code and behavior.
 SYMMETRIC = frozenset({"PK401", "PK410", "PK413"})
-_RULE_ID = re.compile(r"rule '([^']+)'")
 
 
 def order_free_keys(diags: tuple[Diagnostic, ...], root: Path) -> set[tuple[str, str, str]]:
-    """``diag_keys``, with each symmetric finding replaced by the rules it involves."""
+    """``diag_keys``, with the symmetric findings reduced to their code and behavior."""
     keys = {k for k in diag_keys(tuple(d for d in diags if d.code not in SYMMETRIC), root)}
-    for d in diags:
-        if d.code in SYMMETRIC:
-            for rule_id in _RULE_ID.findall(d.message)[:2]:
-                keys.add((d.code, "involved", rule_id))
+    keys |= {(d.code, "behavior", d.behavior) for d in diags if d.code in SYMMETRIC}
     return keys
 
 
