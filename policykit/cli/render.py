@@ -320,8 +320,9 @@ def iter_json(
     accepted: Sequence[Accepted] = (),
     totals: dict[str, Any] | None = None,
 ) -> Iterator[str]:
-    """The text of :func:`render_json` in pieces, a few hundred diagnostics each;
-    ``totals``: the summary, when it counts more than the findings listed."""
+    """``{"diagnostics": [...], "accepted": [...], "summary": {...}}``, indented by two
+    spaces, in pieces of a few hundred diagnostics each; ``files`` is how many files were
+    read; ``totals``: the summary, when it counts more than the findings listed."""
     if not diagnostics:
         yield '{\n  "diagnostics": [],'
     else:
@@ -334,14 +335,6 @@ def iter_json(
     if totals is None:
         totals = summary(diagnostics, files, accepted)
     yield '\n  "summary": ' + _dump(totals, "\n  ") + "\n}"
-
-
-def render_json(
-    diagnostics: Sequence[Diagnostic], files: int, accepted: Sequence[Accepted] = ()
-) -> str:
-    """``{"diagnostics": [...], "accepted": [...], "summary": {...}}``, indented by two
-    spaces; ``files`` is how many files were read."""
-    return "".join(iter_json(diagnostics, files, accepted))
 
 
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -412,8 +405,9 @@ _RESULT_INDENT = "\n        "
 def iter_sarif(
     diagnostics: Sequence[Diagnostic], accepted: Sequence[Accepted] = ()
 ) -> Iterator[str]:
-    """The text of :func:`render_sarif` in pieces, a few hundred results each; accepted
-    findings are results with a suppression that gives the reason."""
+    """SARIF 2.1.0, with URIs relative to the repository holding the working directory,
+    in pieces of a few hundred results each; accepted findings are results with a
+    suppression that gives the reason."""
     root = _repo_root(Path.cwd().resolve())
     reasons = {a.diagnostic: a.reason for a in accepted}
     if accepted:
@@ -459,11 +453,6 @@ def iter_sarif(
             )
         yield "\n      ]"
     yield "\n    }\n  ]\n}"
-
-
-def render_sarif(diagnostics: Sequence[Diagnostic], accepted: Sequence[Accepted] = ()) -> str:
-    """SARIF 2.1.0, with URIs relative to the repository holding the working directory."""
-    return "".join(iter_sarif(diagnostics, accepted))
 
 
 def _gh_escape(text: str, *, prop: bool = False) -> str:

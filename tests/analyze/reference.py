@@ -2,8 +2,10 @@
 differential tests.
 
 It shares with the engine only what both are about: the objective graph (rules, their
-numbers and scopes) and the arithmetic of ``graph/numbers``. Nothing of
-``policykit.analyze`` or ``graph/permissions`` is imported: every check is restated
+numbers and scopes). Nothing of ``policykit.analyze``, ``graph/permissions`` or the
+shared arithmetic of ``graph/numbers`` is imported: the bounds arithmetic (meet,
+feasibility, implied bounds, containment, Jensen–Shannon) is written again below, in
+its textbook form, and every check is restated
 here from its documentation (``docs/semantics.md``), every pair of rules on a behavior
 is compared, who may adjust whom is worked out context by context (rights from
 ``adjustable_by``, passed on by grants to a fixed point), and a rule is shadowed when
@@ -14,12 +16,77 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import NamedTuple
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
-from policykit.graph.numbers import Vector, feasible, implied, inside, js_divergence, meet
-from policykit.graph.objective import GrantRef, ObjectiveGraph, RuleRef, within_vectors
+from policykit.graph.objective import GrantRef, ObjectiveGraph, RuleRef
 
 EPS = 1e-9
+Vector = tuple[float, ...]
+
+
+# ---- the arithmetic, restated --------------------------------------------------------
+
+
+def meet(a_lo: Vector, a_hi: Vector, b_lo: Vector, b_hi: Vector) -> tuple[Vector, Vector]:
+    """Where both boxes hold: the larger lower and the smaller upper bound."""
+    n = len(a_lo)
+    return (
+        tuple(max(a_lo[i], b_lo[i]) for i in range(n)),
+        tuple(min(a_hi[i], b_hi[i]) for i in range(n)),
+    )
+
+
+def feasible(lo: Sequence[float], hi: Sequence[float]) -> bool:
+    """A distribution lies in the box iff every lower bound is at most its upper bound
+    and the lower bounds sum to at most 1 and the upper to at least 1."""
+    if any(lo[i] > hi[i] + EPS for i in range(len(lo))):
+        return False
+    return math.fsum(lo) <= 1 + EPS and math.fsum(hi) >= 1 - EPS
+
+
+def implied(lo: Vector, hi: Vector) -> tuple[Vector, Vector]:
+    """The box's shadow on each axis of the simplex: outcome i can take at least
+    1 - (the others' upper bounds) and at most 1 - (the others' lower bounds)."""
+    if not feasible(lo, hi):
+        return lo, hi
+    n = len(lo)
+    others_hi = [math.fsum(hi[j] for j in range(n) if j != i) for i in range(n)]
+    others_lo = [math.fsum(lo[j] for j in range(n) if j != i) for i in range(n)]
+    return (
+        tuple(max(lo[i], 1.0 - others_hi[i]) for i in range(n)),
+        tuple(min(hi[i], 1.0 - others_lo[i]) for i in range(n)),
+    )
+
+
+def inside(lo: Vector, hi: Vector, w_lo: Vector, w_hi: Vector) -> bool:
+    """Whether box [lo, hi] lies in box [w_lo, w_hi]."""
+    return all(lo[i] >= w_lo[i] - EPS and hi[i] <= w_hi[i] + EPS for i in range(len(lo)))
+
+
+def js_divergence(p: Sequence[float], q: Sequence[float]) -> float:
+    """JS(p, q) = H(m) - (H(p) + H(q)) / 2 with m their mean, in bits."""
+
+    def entropy(d: Sequence[float]) -> float:
+        return -math.fsum(x * math.log(x) for x in d if x > 0) / math.log(2)
+
+    m = [(a + b) / 2 for a, b in zip(p, q, strict=True)]
+    return max(entropy(m) - (entropy(p) + entropy(q)) / 2, 0.0)
+
+
+def within_vectors(
+    within: Mapping[str, Any] | None, outcomes: Sequence[str]
+) -> tuple[Vector, Vector] | None:
+    """A `within:` mapping as a box over the outcomes (unnamed outcomes unbounded)."""
+    if within is None:
+        return None
+    return (
+        tuple(within[o].min if o in within else 0.0 for o in outcomes),
+        tuple(within[o].max if o in within else 1.0 for o in outcomes),
+    )
+
+
+# ---- the checks ----------------------------------------------------------------------
 VIOLATIONS = {"PK404", "PK405"}
 SYMMETRIC = {"PK401", "PK410"}
 

@@ -64,7 +64,21 @@ def run_case(case: Path) -> dict[str, Any]:
                 "diagnostics": [d.to_json() for d in added],
                 "dropped": sorted(compiled.dropped),
             }
+        elif _resolution_errors(result.diagnostics):
+            # validate reports what resolution would reject (PK216, PK218, PK420); the
+            # golden holds compile's own errors too, which must be the same
+            compiled = compile_project("policykit.yaml")
+            out["compile"] = {
+                "compiles": compiled.spec is not None,
+                "errors": [d.to_json() for d in compiled.diagnostics if d.severity == "error"],
+            }
     return out
+
+
+def _resolution_errors(diagnostics: Any) -> list[Any]:
+    from policykit.codes import PK216, PK218, PK420
+
+    return [d for d in diagnostics if d.code in (PK216, PK218, PK420)]
 
 
 def expected_path(case: Path) -> Path:
