@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from policykit.cli.common import CAP, EXIT_OK, MAX_CASES, SEED, SPEC, load_cases
+from policykit.cli.common import CAP, EXIT_OK, MAX_CASES, SEED, SPEC, load_cases, write_output
 
 
 @click.command("cases")
@@ -26,13 +26,10 @@ def cases_command(
 ) -> int:
     """Print a compiled spec's eval cases as JSON Lines (policykit.cases/v1)."""
     from policykit.export import cases_jsonl
-    from policykit.util.output import write_atomic, write_stdout
 
     case_set = load_cases(spec_path, max_cases_per_behavior, seed, cap)
     text = cases_jsonl(case_set)
-    if output is None or str(output) == "-":
-        write_stdout(text)
-    else:
-        write_atomic(output, text)
-        click.echo(f"wrote {len(case_set.cases)} cases to {output}", err=True)
+    where = write_output(output, text)
+    if where is not None:
+        click.echo(f"wrote {len(case_set.cases)} cases to {where}", err=True)
     return EXIT_OK

@@ -52,6 +52,20 @@ def echo_pieces(pieces: Iterable[str]) -> None:
         write_stdout("\n")
 
 
+def write_output(output: Path | None, text: str) -> str | None:
+    """Write ``text`` to the file ``output`` atomically (an old file is never damaged),
+    or to stdout when it is None or ``-``; the file's name as the user should see it,
+    or None for stdout."""
+    from policykit.cli.terminal import shown
+    from policykit.util.output import write_atomic, write_stdout
+
+    if output is None or str(output) == "-":
+        write_stdout(text)
+        return None
+    write_atomic(output, text)
+    return shown(str(output))
+
+
 def parse_context(values: tuple[str, ...]) -> dict[str, str]:
     """``--context DIM=VALUE`` options as a dict."""
     context: dict[str, str] = {}

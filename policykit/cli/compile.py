@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from policykit.cli.common import EXIT_OK, console, failed_compile
+from policykit.cli.common import EXIT_OK, console, failed_compile, write_output
 
 
 @click.command("compile")
@@ -29,11 +29,10 @@ def compile_command(path: Path, output: Path | None, show_warnings: bool) -> int
     from rich.markup import escape
 
     from policykit.cli import render
-    from policykit.cli.terminal import markup_safe, shown
+    from policykit.cli.terminal import markup_safe
     from policykit.diagnostics import Severity
     from policykit.pipeline import CompileOptions, compile_project
     from policykit.spec.artifact import dumps
-    from policykit.util.output import write_atomic, write_stdout
     from policykit.util.tuning import FAST
 
     result = compile_project(path, CompileOptions(tuning=FAST))
@@ -50,12 +49,7 @@ def compile_command(path: Path, output: Path | None, show_warnings: bool) -> int
             f"(policykit validate {escape(str(path))} shows them; so does compile --warnings)"
         )
     cells = sum(len(b.cells) for b in result.spec.behaviors)
-    if output is None or str(output) == "-":
-        write_stdout(text)
-        where = "stdout"
-    else:
-        write_atomic(output, text)
-        where = shown(str(output))
+    where = write_output(output, text) or "stdout"
     err.print(
         f"[bold green]compiled[/]: {len(result.spec.behaviors)} behaviors, {cells} cells, "
         f"{len(result.spec.rules)} rules -> {markup_safe(where)} "

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from policykit.cli.common import EXIT_FINDINGS, EXIT_OK, console
+from policykit.cli.common import EXIT_FINDINGS, EXIT_OK, console, write_output
 
 
 @click.command()
@@ -32,7 +32,6 @@ def graph(path: Path, fmt: str, behavior: str | None, output: Path | None) -> in
     from policykit.graph.formats import FORMATS, subgraph_nodes
     from policykit.graph.objective import ObjectiveGraph
     from policykit.pipeline import ValidateOptions, validate_project
-    from policykit.util.output import write_atomic, write_stdout
     from policykit.util.text import suggest
     from policykit.util.tuning import FAST
 
@@ -49,11 +48,7 @@ def graph(path: Path, fmt: str, behavior: str | None, output: Path | None) -> in
             param_hint="--behavior",
         )
     text = FORMATS[fmt](objective, subgraph_nodes(objective, behavior))
-    if output is None or str(output) == "-":
-        write_stdout(text)
-    else:
-        from policykit.cli.terminal import shown
-
-        write_atomic(output, text)
-        click.echo(f"wrote {shown(str(output))}", err=True)
+    where = write_output(output, text)
+    if where is not None:
+        click.echo(f"wrote {where}", err=True)
     return EXIT_OK
