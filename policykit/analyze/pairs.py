@@ -318,44 +318,32 @@ def _findings(
     return _class_findings(refs, ctx, weak)
 
 
+def _signature_partners(index: BehaviorIndex, ctx: Context) -> tuple[list[int], list[int]]:
+    """Per signature, the classes of the signatures that its representative has a
+    finding against, and of those that may nullify it (hard and of higher rank)."""
+    nsig = len(index.sigs)
+    partners = [0] * nsig
+    null_partners = [0] * nsig
+    for a in range(nsig):
+        ra = index.sig_rep[a]
+        for b in range(nsig):
+            rb = index.sig_rep[b]
+            if pair_codes(ra, rb, ctx):
+                partners[a] |= index.sig_bits[b]
+            if rb.hard and rb.rank > ra.rank:
+                null_partners[a] |= index.sig_bits[b]
+    return partners, null_partners
+
+
 def _class_findings(
     refs: Sequence[RuleRef], ctx: Context, weak: frozenset[int] = frozenset()
 ) -> tuple[list[PairFinding], list[PairFinding]]:
+    """The findings of one behavior with grants, per pair of overlapping classes: a
+    `grant`'s permissions depend on where two rules overlap, so the checks run on the
+    classes themselves, not on their signatures alone (nor are they cached)."""
     outcomes = ctx.graph.outcomes[refs[0].behavior] if refs else ()
     index = BehaviorIndex(refs, ctx.graph.space.full, outcomes)
-    nsig = len(index.sig_bits)
-    # Checks look at two rules' signatures only; permissions granted by a `grant` also
-    # depend on where the rules overlap, so behaviors with grants are checked per pair
-    # of classes instead of per pair of signatures.
-    per_class = bool(refs) and refs[0].behavior in ctx.grants
-    codes_sig: list[list[tuple[Code, ...]]] = []
-    partners = [0] * nsig
-    null_partners = [0] * nsig
-    sigs = index.sigs
-    cache = ctx.pair_cache
-    for a in range(nsig):
-        ra = index.sig_rep[a]
-        codes_row: list[tuple[Code, ...]] = []
-        for b in range(nsig):
-            key = (sigs[a], sigs[b])
-            cached = cache.get(key) if not per_class else None
-            if cached is None:
-                rb = index.sig_rep[b]
-                could_null = rb.hard and rb.rank > ra.rank
-                cached = (
-                    pair_codes(ra, rb, ctx),
-                    could_null and (per_class or nullifies(ra, rb, ctx)),
-                )
-                if not per_class:
-                    cache[key] = cached
-            codes, null = cached
-            codes_row.append(codes)
-            if codes:
-                partners[a] |= index.sig_bits[b]
-            if null:
-                null_partners[a] |= index.sig_bits[b]
-        codes_sig.append(codes_row)
-
+    partners, null_partners = _signature_partners(index, ctx)
     pairs: list[PairFinding] = []
     shadows: list[PairFinding] = []
     classes = index.classes
@@ -367,15 +355,13 @@ def _class_findings(
         by_code: dict[Code, list[_Class]] = {}
         for j in bits(overlap & partners[sig]):
             other = classes[j]
-            codes = pair_codes(rep, other.rep, ctx) if per_class else codes_sig[sig][class_sig[j]]
-            for code in codes:
+            for code in pair_codes(rep, other.rep, ctx):
                 by_code.setdefault(code, []).append(other)
         nullifying = [
             classes[j]
             for j in bits(overlap & null_partners[sig])
             # the members of a class are alike: overridden all, or none
-            if classes[j].rep.order not in weak
-            and (nullifies(rep, classes[j].rep, ctx) if per_class else True)
+            if classes[j].rep.order not in weak and nullifies(rep, classes[j].rep, ctx)
         ]
         shadowed = (
             bool(nullifying) and covered(cls.masks, sorted({c.masks for c in nullifying})) is True
