@@ -935,6 +935,24 @@ def diag(
     )
 
 
+def over_cap(
+    code: Code, behavior: str, where: tuple[str, int, int], amount: str, cap: int, hint: str
+) -> Diagnostic:
+    """A behavior whose rules make more of something than a cap of the project file
+    allows (PK217, PK218), at ``where`` (file, line, column: the behavior's
+    declaration): "the rules on 'b' ``amount``, more than the cap of ``cap``"."""
+    file, line, col = where
+    return diag(
+        code,
+        f"the rules on {behavior!r} {amount}, more than the cap of {cap}",
+        file,
+        line,
+        col,
+        behavior=behavior,
+        hint=hint,
+    )
+
+
 def markdown() -> str:
     """The reference page for every code, generated from this table."""
     out = [

@@ -22,7 +22,7 @@ from policykit.analyze.locks import inert_permissions
 from policykit.analyze.pairs import PairFinding, behavior_findings, candidate_pairs
 from policykit.analyze.relations import declared_conflicts, empty_scopes, refines_cycles
 from policykit.analyze.shadow import duplicates, shadowed_words
-from policykit.codes import PK217, PK402, PK412, diag
+from policykit.codes import PK217, PK402, PK412, over_cap
 from policykit.diagnostics import Diagnostic, Related, Row, Severity
 from policykit.graph.objective import ObjectiveGraph, RuleRef
 from policykit.util.tuning import Tuning
@@ -138,7 +138,16 @@ def analyze(graph: ObjectiveGraph, tuning: Tuning | None = None) -> Analysis:
         if pairs > cap:
             # an error, not a skipped check: a permission violation in these rules would
             # otherwise go unfound, and the rule be applied
-            return Analysis((too_many_pairs(graph, behavior, pairs, cap),), frozenset())
+            too_many = over_cap(
+                PK217,
+                behavior,
+                graph.workspace.origins[behavior].position(),
+                f"make {pairs} candidate pairs for the conflict checks",
+                cap,
+                hint="write fewer distinct rules on the behavior (rules alike are compared "
+                "once), or raise limits.max_candidate_pairs in the project file",
+            )
+            return Analysis((too_many,), frozenset())
         findings = find_pairs(graph, ctx, (behavior,))
         dropped = dropped_by(findings)
         count, infeasible = behavior_cells(graph, behavior, dropped)
@@ -169,21 +178,6 @@ def analyze(graph: ObjectiveGraph, tuning: Tuning | None = None) -> Analysis:
     counts = tuple(c for a in per_behavior for c in a.cells)
     caps = cell_caps(graph, counts)
     return Analysis((*before, *pairs, *after, *caps), dropped, counts)
-
-
-def too_many_pairs(graph: ObjectiveGraph, behavior: str, pairs: int, cap: int) -> Diagnostic:
-    file, line, col = graph.workspace.origins[behavior].position()
-    return diag(
-        PK217,
-        f"the rules on {behavior!r} make {pairs} candidate pairs for the conflict checks, "
-        f"more than the cap of {cap}",
-        file,
-        line,
-        col,
-        behavior=behavior,
-        hint="write fewer distinct rules on the behavior (rules alike are compared once), "
-        "or raise limits.max_candidate_pairs in the project file",
-    )
 
 
 _Encoded = tuple[list[Row], tuple[str, ...], tuple[tuple[str, int], ...]]

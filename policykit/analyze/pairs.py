@@ -318,44 +318,32 @@ def _findings(
     return _class_findings(refs, ctx, weak)
 
 
+def _signature_partners(index: BehaviorIndex, ctx: Context) -> tuple[list[int], list[int]]:
+    """Per signature, the classes of the signatures that its representative has a
+    finding against, and of those that may nullify it (hard and of higher rank)."""
+    nsig = len(index.sigs)
+    partners = [0] * nsig
+    null_partners = [0] * nsig
+    for a in range(nsig):
+        ra = index.sig_rep[a]
+        for b in range(nsig):
+            rb = index.sig_rep[b]
+            if pair_codes(ra, rb, ctx):
+                partners[a] |= index.sig_bits[b]
+            if rb.hard and rb.rank > ra.rank:
+                null_partners[a] |= index.sig_bits[b]
+    return partners, null_partners
+
+
 def _class_findings(
     refs: Sequence[RuleRef], ctx: Context, weak: frozenset[int] = frozenset()
 ) -> tuple[list[PairFinding], list[PairFinding]]:
+    """The findings of one behavior with grants, per pair of overlapping classes: a
+    `grant`'s permissions depend on where two rules overlap, so the checks run on the
+    classes themselves, not on their signatures alone (nor are they cached)."""
     outcomes = ctx.graph.outcomes[refs[0].behavior] if refs else ()
     index = BehaviorIndex(refs, ctx.graph.space.full, outcomes)
-    nsig = len(index.sig_bits)
-    # Checks look at two rules' signatures only; permissions granted by a `grant` also
-    # depend on where the rules overlap, so behaviors with grants are checked per pair
-    # of classes instead of per pair of signatures.
-    per_class = bool(refs) and refs[0].behavior in ctx.grants
-    codes_sig: list[list[tuple[Code, ...]]] = []
-    partners = [0] * nsig
-    null_partners = [0] * nsig
-    sigs = index.sigs
-    cache = ctx.pair_cache
-    for a in range(nsig):
-        ra = index.sig_rep[a]
-        codes_row: list[tuple[Code, ...]] = []
-        for b in range(nsig):
-            key = (sigs[a], sigs[b])
-            cached = cache.get(key) if not per_class else None
-            if cached is None:
-                rb = index.sig_rep[b]
-                could_null = rb.hard and rb.rank > ra.rank
-                cached = (
-                    pair_codes(ra, rb, ctx),
-                    could_null and (per_class or nullifies(ra, rb, ctx)),
-                )
-                if not per_class:
-                    cache[key] = cached
-            codes, null = cached
-            codes_row.append(codes)
-            if codes:
-                partners[a] |= index.sig_bits[b]
-            if null:
-                null_partners[a] |= index.sig_bits[b]
-        codes_sig.append(codes_row)
-
+    partners, null_partners = _signature_partners(index, ctx)
     pairs: list[PairFinding] = []
     shadows: list[PairFinding] = []
     classes = index.classes
@@ -367,15 +355,13 @@ def _class_findings(
         by_code: dict[Code, list[_Class]] = {}
         for j in bits(overlap & partners[sig]):
             other = classes[j]
-            codes = pair_codes(rep, other.rep, ctx) if per_class else codes_sig[sig][class_sig[j]]
-            for code in codes:
+            for code in pair_codes(rep, other.rep, ctx):
                 by_code.setdefault(code, []).append(other)
         nullifying = [
             classes[j]
             for j in bits(overlap & null_partners[sig])
             # the members of a class are alike: overridden all, or none
-            if classes[j].rep.order not in weak
-            and (nullifies(rep, classes[j].rep, ctx) if per_class else True)
+            if classes[j].rep.order not in weak and nullifies(rep, classes[j].rep, ctx)
         ]
         shadowed = (
             bool(nullifying) and covered(cls.masks, sorted({c.masks for c in nullifying})) is True
@@ -432,68 +418,122 @@ def _space_cells(full: Masks) -> int:
     return n
 
 
-def _rule_findings(
-    refs: Sequence[RuleRef], ctx: Context, weak: frozenset[int] = frozenset()
-) -> tuple[list[PairFinding], list[PairFinding]]:
-    """The findings of one behavior without grants, from bit sets over its rules.
+class _RuleSets:
+    """One behavior's rules as bit sets over them: bit ``k`` stands for ``rules[k]``, in
+    project order, so among rules of one rank the lowest bit is the one of highest
+    precedence. Holds the rules of each signature and of each rank, and per dimension
+    the rules that include each value, from which :meth:`overlapping` finds the rules
+    that meet a scope."""
 
-    Bit ``k`` stands for ``rules[k]``, in project order, so among rules of one rank the
-    lowest bit is the one of highest precedence.
-    """
-    rules = [r for r in refs if not is_empty(r.masks)]
-    m = len(rules)
-    if not m:
-        return [], []
-    outcomes = ctx.graph.outcomes[rules[0].behavior]
-    full = ctx.graph.space.full
+    __slots__ = (
+        "everyone",
+        "full",
+        "meets",
+        "rank_bits",
+        "ranks",
+        "rule_sig",
+        "rules",
+        "sig_bits",
+        "sig_members",
+        "sig_rep",
+        "sigs",
+        "unnarrowed",
+        "value_bits",
+    )
 
-    sig_of: dict[Hashable, int] = {}
-    sigs: list[Hashable] = []
-    sig_members: list[list[int]] = []
-    sig_rep: list[RuleRef] = []
-    rule_sig: list[int] = []
-    by_rank: dict[int, list[int]] = {}
-    # per dimension, the rules by their mask on it: a dimension has few distinct masks
-    by_mask: list[dict[int, list[int]]] = [{} for _ in full]
-    for k, r in enumerate(rules):
-        sig = signature(r, outcomes)
-        a = sig_of.get(sig)
-        if a is None:
-            a = sig_of[sig] = len(sigs)
-            sigs.append(sig)
-            sig_members.append([])
-            sig_rep.append(r)
-        sig_members[a].append(k)
-        rule_sig.append(a)
-        by_rank.setdefault(r.rank, []).append(k)
-        for groups, mask in zip(by_mask, r.masks, strict=True):
-            group = groups.get(mask)
-            if group is None:
-                groups[mask] = [k]
-            else:
-                group.append(k)
-    sig_bits = [bitset(ks, m) for ks in sig_members]
-    rank_bits = {rank: bitset(ks, m) for rank, ks in by_rank.items()}
-    ranks = sorted(rank_bits, reverse=True)
-    # per dimension and value, the rules whose scope includes the value (narrowing the
-    # dimension); per dimension, the rules that do not narrow it
-    value_bits = [[0] * f.bit_length() for f in full]
-    unnarrowed = [0] * len(full)
-    for d, groups in enumerate(by_mask):
-        for mask, ks in groups.items():
-            having = bitset(ks, m)
+    def __init__(self, rules: list[RuleRef], outcomes: Sequence[str], full: Masks) -> None:
+        m = len(rules)
+        sig_of: dict[Hashable, int] = {}
+        sigs: list[Hashable] = []
+        sig_members: list[list[int]] = []
+        sig_rep: list[RuleRef] = []
+        rule_sig: list[int] = []
+        by_rank: dict[int, list[int]] = {}
+        # per dimension, the rules by their mask on it: a dimension has few distinct masks
+        by_mask: list[dict[int, list[int]]] = [{} for _ in full]
+        for k, r in enumerate(rules):
+            sig = signature(r, outcomes)
+            a = sig_of.get(sig)
+            if a is None:
+                a = sig_of[sig] = len(sigs)
+                sigs.append(sig)
+                sig_members.append([])
+                sig_rep.append(r)
+            sig_members[a].append(k)
+            rule_sig.append(a)
+            by_rank.setdefault(r.rank, []).append(k)
+            for groups, mask in zip(by_mask, r.masks, strict=True):
+                group = groups.get(mask)
+                if group is None:
+                    groups[mask] = [k]
+                else:
+                    group.append(k)
+        self.rules = rules
+        self.sigs = sigs
+        """The distinct signatures, in order of first appearance."""
+        self.sig_members = sig_members
+        """Per signature, the indices of its rules."""
+        self.sig_rep = sig_rep
+        """Per signature, its first rule."""
+        self.sig_bits = [bitset(ks, m) for ks in sig_members]
+        self.rule_sig = rule_sig
+        """Per rule, its signature."""
+        self.rank_bits = {rank: bitset(ks, m) for rank, ks in by_rank.items()}
+        self.ranks = sorted(self.rank_bits, reverse=True)
+        self.full = full
+        self.everyone = (1 << m) - 1
+        self.value_bits = [[0] * f.bit_length() for f in full]
+        """Per dimension and value, the rules that narrow the dimension to values
+        including it."""
+        self.unnarrowed = [0] * len(full)
+        """Per dimension, the rules that do not narrow it."""
+        for d, groups in enumerate(by_mask):
+            for mask, ks in groups.items():
+                having = bitset(ks, m)
+                if mask == full[d]:
+                    self.unnarrowed[d] = having
+                else:
+                    for v in bit_indices(mask):
+                        self.value_bits[d][v] |= having
+        self.meets: list[dict[int, int]] = [{} for _ in full]
+        """Per dimension and mask, the rules whose scope meets the mask on it."""
+
+    def overlapping(self, masks: Masks) -> int:
+        """The rules whose scope overlaps ``masks``: the AND, over the dimensions that
+        ``masks`` narrows, of the rules that meet it there."""
+        overlap = self.everyone
+        full, meets = self.full, self.meets
+        for d, mask in enumerate(masks):
             if mask == full[d]:
-                unnarrowed[d] = having
-            else:
+                continue
+            met = meets[d].get(mask)
+            if met is None:
+                met = self.unnarrowed[d]
                 for v in bit_indices(mask):
-                    value_bits[d][v] |= having
-    # per dimension and mask: the rules whose scope meets the mask on that dimension
-    meets: list[dict[int, int]] = [{} for _ in full]
-    everyone = (1 << m) - 1
+                    met |= self.value_bits[d][v]
+                meets[d][mask] = met
+            overlap &= met
+            if not overlap:
+                break
+        return overlap
 
-    # Per signature: for each code, the rules it is found against; the rules that can
-    # nullify it. The checks' results are shared across behaviors by signature pair.
-    nsig = len(sig_rep)
+    def first(self, hits: int) -> RuleRef:
+        """The rule of highest precedence among ``hits``: highest rank, then earliest."""
+        for rank in self.ranks:
+            h = hits & self.rank_bits[rank]
+            if h:
+                return self.rules[(h & -h).bit_length() - 1]
+        raise AssertionError("no rule in an empty set")
+
+
+def _signature_rows(
+    sets: _RuleSets, ctx: Context
+) -> tuple[list[dict[Code, int]], list[int], list[list[int]]]:
+    """Per signature: for each code, the rules it is found against; the rules that can
+    nullify it; and the signatures that can. The checks' results are shared across
+    behaviors by signature pair (``ctx.pair_cache``)."""
+    sigs, sig_rep, sig_bits = sets.sigs, sets.sig_rep, sets.sig_bits
+    nsig = len(sigs)
     cache = ctx.pair_cache
     code_bits: list[dict[Code, int]] = []
     null_bits: list[int] = []
@@ -505,7 +545,8 @@ def _rule_findings(
     for a in soft:
         is_soft[a] = True
     vectorized = len(soft) >= SOFT_ARRAYS_FROM
-    soft_rows = _soft_rows(soft, sig_rep, sig_members, m, ctx) if vectorized else {}
+    m = len(sets.rules)
+    soft_rows = _soft_rows(soft, sig_rep, sets.sig_members, m, ctx) if vectorized else {}
     for a in range(nsig):
         ra = sig_rep[a]
         row: dict[Code, int] = dict(soft_rows.get(a, {}))
@@ -531,37 +572,55 @@ def _rule_findings(
                 null_sigs[a].append(b)
         code_bits.append(row)
         null_bits.append(nulls)
-    if weak:
-        strong = everyone & ~bitset([k for k, r in enumerate(rules) if r.order in weak], m)
-        null_bits = [nulls & strong for nulls in null_bits]
+    return code_bits, null_bits, null_sigs
 
+
+def _null_cells(
+    sets: _RuleSets, null_sigs: list[list[int]], cells: _Cells, weak: frozenset[int]
+) -> list[int]:
+    """Per signature, the union of the cells of the rules that can nullify it (those of
+    its ``null_sigs``, less the ``weak`` rules)."""
+    rules, sig_members = sets.rules, sets.sig_members
+    sig_cells: dict[int, int] = {}
+    null_cells: list[int] = []
+    for nullifiers in null_sigs:
+        union = 0
+        for b in nullifiers:
+            if b not in sig_cells:
+                sig_cells[b] = 0
+                for k in sig_members[b]:
+                    if rules[k].order not in weak:
+                        sig_cells[b] |= cells.of(rules[k].masks)
+            union |= sig_cells[b]
+        null_cells.append(union)
+    return null_cells
+
+
+def _rule_findings(
+    refs: Sequence[RuleRef], ctx: Context, weak: frozenset[int] = frozenset()
+) -> tuple[list[PairFinding], list[PairFinding]]:
+    """The findings of one behavior without grants, from bit sets over its rules (see
+    :class:`_RuleSets`): per rule, the AND of the rules it overlaps with the rules its
+    signature yields each code against."""
+    rules = [r for r in refs if not is_empty(r.masks)]
+    if not rules:
+        return [], []
+    full = ctx.graph.space.full
+    sets = _RuleSets(rules, ctx.graph.outcomes[rules[0].behavior], full)
+    code_bits, null_bits, null_sigs = _signature_rows(sets, ctx)
+    if weak:
+        overridden = bitset([k for k, r in enumerate(rules) if r.order in weak], len(rules))
+        null_bits = [nulls & ~overridden for nulls in null_bits]
     # A rule is shadowed when the rules that can nullify it cover its whole scope.
     # Over a space of at most COVER_LIMIT cells the covering test of `covered` can
     # never run out of pieces (they are disjoint and non-empty), so the exact cell
     # test below gives the same answer; larger spaces use `covered` itself.
     cells = _Cells(full, ctx.scope_cells) if _space_cells(full) <= COVER_LIMIT else None
-    null_cells: list[int] = []
-    if cells is not None:
-        sig_cells: dict[int, int] = {}
-        for a in range(nsig):
-            union = 0
-            for b in null_sigs[a]:
-                if b not in sig_cells:
-                    sig_cells[b] = 0
-                    for k in sig_members[b]:
-                        if rules[k].order not in weak:
-                            sig_cells[b] |= cells.of(rules[k].masks)
-                union |= sig_cells[b]
-            null_cells.append(union)
+    null_cells = _null_cells(sets, null_sigs, cells, weak) if cells is not None else []
 
-    def first(hits: int) -> RuleRef:
-        """The rule of highest precedence among ``hits``: highest rank, then earliest."""
-        for rank in ranks:
-            h = hits & rank_bits[rank]
-            if h:
-                return rules[(h & -h).bit_length() - 1]
-        raise AssertionError("no rule in an empty set")
-
+    # the per-rule loop is the hot one: what it reads is hoisted into locals
+    rule_sig, rank_bits = sets.rule_sig, sets.rank_bits
+    first, overlapping = sets.first, sets.overlapping
     overlap_of: dict[Masks, int] = {}
     pairs: list[PairFinding] = []
     shadows: list[PairFinding] = []
@@ -573,20 +632,7 @@ def _rule_findings(
             continue
         overlap = overlap_of.get(r.masks)
         if overlap is None:
-            overlap = everyone
-            for d, mask in enumerate(r.masks):
-                if mask == full[d]:
-                    continue
-                met = meets[d].get(mask)
-                if met is None:
-                    met = unnarrowed[d]
-                    for v in bit_indices(mask):
-                        met |= value_bits[d][v]
-                    meets[d][mask] = met
-                overlap &= met
-                if not overlap:
-                    break
-            overlap_of[r.masks] = overlap
+            overlap = overlap_of[r.masks] = overlapping(r.masks)
         bit = 1 << k
         for code, partners in row.items():
             hits = overlap & partners

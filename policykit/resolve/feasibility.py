@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from policykit.codes import PK216, PK218, PK420, diag
+from policykit.codes import PK216, PK218, PK420, diag, over_cap
 from policykit.diagnostics import Diagnostic, Related
 from policykit.graph.context import excluded, only_excluded
 from policykit.graph.numbers import TOLERANCE, Vector, bit_indices, bits, bitset, feasible, meet
@@ -290,7 +290,17 @@ def cap_errors(graph: ObjectiveGraph, counts: Sequence[tuple[str, int]]) -> list
     total = 0
     for behavior, count in counts:
         if count > limits.max_cells_per_behavior:
-            errors.append(too_many(graph, behavior, count, limits.max_cells_per_behavior))
+            errors.append(
+                over_cap(
+                    PK218,
+                    behavior,
+                    graph.workspace.origins[behavior].position(),
+                    f"divide its context space into {count} cells",
+                    limits.max_cells_per_behavior,
+                    hint="use fewer distinct when value sets on the behavior, or raise "
+                    "limits.max_cells_per_behavior in the project file",
+                )
+            )
         else:
             total += count
     if total > limits.max_cells:
@@ -310,21 +320,6 @@ def cap_errors(graph: ObjectiveGraph, counts: Sequence[tuple[str, int]]) -> list
             )
         )
     return errors
-
-
-def too_many(graph: ObjectiveGraph, behavior: str, count: int, cap: int) -> Diagnostic:
-    file, line, col = graph.workspace.origins[behavior].position()
-    return diag(
-        PK218,
-        f"the rules on {behavior!r} divide its context space into {count} "
-        f"cells, more than the cap of {cap}",
-        file,
-        line,
-        col,
-        behavior=behavior,
-        hint="use fewer distinct when value sets on the behavior, or raise "
-        "limits.max_cells_per_behavior in the project file",
-    )
 
 
 def cell_error(
