@@ -32,6 +32,10 @@ class Accepted:
     location: str
     """``file:line:col`` of the acceptance in the project file."""
 
+    def to_json(self) -> dict[str, object]:
+        """The finding's JSON, with the reason and where it was accepted."""
+        return {**self.diagnostic.to_json(), "reason": self.reason, "accepted_at": self.location}
+
 
 class RuleIndex:
     """Which rule a finding is about: by the rule's position, or a key path into it."""

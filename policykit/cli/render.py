@@ -310,10 +310,6 @@ def _json_diagnostic(d: Diagnostic) -> str:
     )
 
 
-def _json_accepted(a: Accepted) -> dict[str, Any]:
-    return {**a.diagnostic.to_json(), "reason": a.reason, "accepted_at": a.location}
-
-
 def iter_json(
     diagnostics: Sequence[Diagnostic],
     files: int,
@@ -331,7 +327,7 @@ def iter_json(
             text = ",\n".join([_json_diagnostic(d) for d in diagnostics[start : start + CHUNK]])
             yield text if start == 0 else ",\n" + text
         yield "\n  ],"
-    yield '\n  "accepted": ' + _dump([_json_accepted(a) for a in accepted], "\n  ") + ","
+    yield '\n  "accepted": ' + _dump([a.to_json() for a in accepted], "\n  ") + ","
     if totals is None:
         totals = summary(diagnostics, files, accepted)
     yield '\n  "summary": ' + _dump(totals, "\n  ") + "\n}"
