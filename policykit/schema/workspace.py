@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -693,50 +693,47 @@ def _satisfiable(rule: Rule, outcomes: Collection[str]) -> bool:
     return True
 
 
-class _RankedBelow:
+def _ranked_below_check(
+    check: _Checker, project: Project, pf: PolicyFile
+) -> Callable[[tuple[Stakeholder, ...], tuple[str | int, ...]], None]:
     """The check that every stakeholder a policy file gives the right to adjust (a
-    rule's ``adjustable_by``, a grant's ``to``) is known and ranks below the file's own
-    stakeholder. A kind names all its stakeholders, and each must rank below; names
-    repeat over a file's rules, so each is judged once."""
+    rule's ``adjustable_by``, a grant's ``to``, at key path ``path``) is known and ranks
+    below the file's own stakeholder. A closure, since it runs for every rule that
+    names any: names repeat over a file's rules, so each is judged once."""
+    doc = pf.document
+    rank = project.settings(pf.stakeholder).rank
+    known = project.stakeholder_names
+    not_below: dict[str, str] = {}  # per name: the first stakeholder it reaches not below
 
-    def __init__(self, check: _Checker, project: Project, pf: PolicyFile) -> None:
-        self.check = check
-        self.project = project
-        self.pf = pf
-        self.rank = project.settings(pf.stakeholder).rank
-        self.known = project.stakeholder_names
-        self.not_below: dict[str, str] = {}
-        """Per name: the first stakeholder it means (in project order) that does not rank
-        below, or "" if none."""
-
-    def __call__(self, names: tuple[Stakeholder, ...], path: tuple[str | int, ...]) -> None:
-        check, known = self.check, self.known
+    def check_lower(names: tuple[Stakeholder, ...], path: tuple[str | int, ...]) -> None:
         for j, name in enumerate(names):
             if name not in known:
                 check.add(
                     PK222,
                     f"unknown stakeholder or kind {name!r}",
-                    self.pf.document,
+                    doc,
                     (*path, j),
                     hint=suggest_or_list(name, known, "the project's stakeholders: lists them"),
                 )
                 continue
-            higher = self.not_below.get(name)
+            # a kind names all its stakeholders; each must rank below (in project order)
+            higher = not_below.get(name)
             if higher is None:
-                meant = self.project.expand((name,))
-                higher = self.not_below[name] = next(
-                    (n for n in known if n in meant and self.project.settings(n).rank >= self.rank),
-                    "",
+                meant = project.expand((name,))
+                higher = not_below[name] = next(
+                    (n for n in known if n in meant and project.settings(n).rank >= rank), ""
                 )
             if higher:
                 who = f"{name!r}" if higher == name else f"{name!r} (as {higher!r})"
                 check.add(
                     PK213,
-                    f"{who} does not rank below {self.pf.stakeholder!r}, so it cannot be "
+                    f"{who} does not rank below {pf.stakeholder!r}, so it cannot be "
                     "given the right to adjust",
-                    self.pf.document,
+                    doc,
                     (*path, j),
                 )
+
+    return check_lower
 
 
 def _check_policy(
@@ -764,13 +761,13 @@ def _check_policy(
             related=(Related("bound here", src.site.file, src.site.line, src.site.column),),
             hint="the project decides who a file speaks for",
         )
-    ranked_below = _RankedBelow(check, project, pf)
+    check_lower = _ranked_below_check(check, project, pf)
     # Runs for every rule: names that resolve cost a lookup, only misses a report.
     for i, rule in enumerate(pf.model.rules):
         base: tuple[str | int, ...] = ("rules", i)
         check.unique("rule", seen_rules, rule.id, doc, (*base, "id"))
         if rule.adjustable_by:
-            ranked_below(rule.adjustable_by, (*base, "adjustable_by"))
+            check_lower(rule.adjustable_by, (*base, "adjustable_by"))
         for j, example in enumerate(rule.examples):
             _check_placeholders(check, example, doc, (*base, "examples", j), dimensions)
         outcomes = _check_about(check, rule, doc, base, dimensions, behaviors, valid_scopes)
@@ -788,7 +785,7 @@ def _check_policy(
             )
     for i, grant in enumerate(pf.model.grants):
         base = ("grants", i)
-        ranked_below(grant.to, (*base, "to"))
+        check_lower(grant.to, (*base, "to"))
         _check_about(check, grant, doc, base, dimensions, behaviors, valid_scopes)
 
 
