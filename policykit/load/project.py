@@ -219,7 +219,7 @@ def _strings(data: YMap, key: str) -> Iterator[tuple[str, int]]:
 
 def _policy_targets(entries: YSeq, project_path: Path, reader: _Reader) -> Iterator[Path]:
     """The files the project's policy entries name, found as the loop over the entries
-    in :func:`load_sources` finds them (its reports are made there, not here)."""
+    in :func:`_policy_sources` finds them (its reports are made there, not here)."""
     quiet = _Reader(reader.root, reader.limits, roots=reader.roots)
     for entry in entries:
         if isinstance(entry, YMap) and isinstance(entry.get("path"), str):
@@ -308,14 +308,26 @@ def load_sources(
     if project is None:
         return None, tuple(reader.diagnostics)
     reader.roots = _include_roots(project, project_path, reader)
+    catalogs, complete = _catalog_sources(reader, project, project_path)
+    policies = _policy_sources(reader, project, project_path)
+    sources = SourceSet(project_path.parent, project, catalogs, policies, complete)
+    return sources, tuple(reader.diagnostics)
 
+
+def _catalog_sources(
+    reader: _Reader, project: Document, project_path: Path
+) -> tuple[tuple[Source, ...], bool]:
+    """The catalogs the project lists and those they include, each read once, every
+    catalog after the ones it includes; and whether all of them could be read (an
+    include too deep, unusable or unreadable leaves the set incomplete; a cycle is
+    reported and its last link skipped)."""
     catalogs: list[Source] = []
     loaded: set[Path] = set()
-    missing: list[str] = []
-
+    complete = True
     max_depth = _include_depth_cap(project.data)
 
     def visit(doc: Document, doc_path: Path, chain: tuple[Path, ...], key: str) -> None:
+        nonlocal complete
         for index, (ref, pos) in enumerate(_strings(doc.data, key)):
             site = _site(doc, pos)
             if len(chain) > max_depth:
@@ -326,11 +338,11 @@ def load_sources(
                     hint="include the catalogs from fewer levels, or raise "
                     "limits.max_include_depth in the project file",
                 )
-                missing.append(ref)
+                complete = False
                 return
             target = reader.resolve(ref, doc_path, site)
             if target is None:
-                missing.append(ref)
+                complete = False
                 continue
             if target in chain:
                 cycle = [*chain[chain.index(target) :], target]
@@ -347,50 +359,56 @@ def load_sources(
             loaded.add(target)
             included = reader.read(target)
             if included is None:
-                missing.append(ref)
+                complete = False
                 continue
             visit(included, target, (*chain, target), "include")
             catalogs.append(Source(included, "catalog", target, site, index=index))
 
     visit(project, project_path, (project_path,), "catalogs")
+    return tuple(catalogs), complete
 
+
+def _policy_sources(reader: _Reader, project: Document, project_path: Path) -> tuple[Source, ...]:
+    """The policy files the project lists, read (all together first, see
+    :meth:`_Reader.prefetch`), with the binding each entry gives them. Entries that are
+    malformed are left to the schema stage; a file listed twice is reported."""
+    entries = project.data.get("policies")
+    if not isinstance(entries, YSeq):
+        return ()
     policies: list[Source] = []
     first_seen: dict[Path, IncludeSite] = {}
-    entries = project.data.get("policies")
-    if isinstance(entries, YSeq):
-        reader.prefetch(_policy_targets(entries, project_path, reader))
-        for index, (entry, pos) in enumerate(zip(entries, entries.ipos, strict=True)):
-            if not isinstance(entry, YMap) or not isinstance(entry.get("path"), str):
-                continue
-            site = _site(project, entry.value_position("path"))
-            target = reader.resolve(entry["path"], project_path, site)
-            if target is None:
-                continue
-            if target in first_seen:
-                other = first_seen[target]
-                reader.report(
-                    PK208,
-                    f"policy file {entry['path']!r} is listed twice",
-                    site,
-                    related=(Related("first listed here", other.file, other.line, other.column),),
-                )
-                continue
-            first_seen[target] = site
-            doc = reader.read(target)
-            if doc is None:
-                continue
-            stakeholder = entry.get("stakeholder")
-            on_violation = entry.get("on_violation")
-            policies.append(
-                Source(
-                    doc,
-                    "policy",
-                    target,
-                    _site(project, pos),
-                    stakeholder=stakeholder if isinstance(stakeholder, str) else None,
-                    on_violation=on_violation if isinstance(on_violation, str) else None,
-                    index=index,
-                )
+    reader.prefetch(_policy_targets(entries, project_path, reader))
+    for index, (entry, pos) in enumerate(zip(entries, entries.ipos, strict=True)):
+        if not isinstance(entry, YMap) or not isinstance(entry.get("path"), str):
+            continue
+        site = _site(project, entry.value_position("path"))
+        target = reader.resolve(entry["path"], project_path, site)
+        if target is None:
+            continue
+        if target in first_seen:
+            other = first_seen[target]
+            reader.report(
+                PK208,
+                f"policy file {entry['path']!r} is listed twice",
+                site,
+                related=(Related("first listed here", other.file, other.line, other.column),),
             )
-    sources = SourceSet(project_path.parent, project, tuple(catalogs), tuple(policies), not missing)
-    return sources, tuple(reader.diagnostics)
+            continue
+        first_seen[target] = site
+        doc = reader.read(target)
+        if doc is None:
+            continue
+        stakeholder = entry.get("stakeholder")
+        on_violation = entry.get("on_violation")
+        policies.append(
+            Source(
+                doc,
+                "policy",
+                target,
+                _site(project, pos),
+                stakeholder=stakeholder if isinstance(stakeholder, str) else None,
+                on_violation=on_violation if isinstance(on_violation, str) else None,
+                index=index,
+            )
+        )
+    return tuple(policies)

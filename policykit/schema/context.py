@@ -28,7 +28,14 @@ from policykit.codes import PK208, PK225, PK226, PK227, PK430, PK431
 from policykit.diagnostics import Related
 from policykit.graph.scope import Masks, Space, covered, is_empty
 from policykit.load.reader import Document
-from policykit.schema.models import ContextShape, Dimension, Grant, Rule
+from policykit.schema.models import (
+    ContextDimension,
+    ContextEntry,
+    ContextShape,
+    Dimension,
+    Grant,
+    Rule,
+)
 
 if TYPE_CHECKING:
     from policykit.schema.workspace import Workspace
@@ -63,52 +70,83 @@ def shape(
         if dim is None:
             check.reference("dimension", name, dimensions, doc, (*base, name), key=True)
             continue
-        allowed = set(dim.values) if setting.values is None else set()
-        for j, value in enumerate(setting.values or ()):
-            path = (*base, name, "values", j)
-            if value in allowed:
-                check.add(PK208, f"value {value!r} appears twice in {name!r}", doc, path)
-            elif check.reference(
-                "value", value, dim.value_set, doc, path, context=f" of dimension {name!r}"
-            ):
-                allowed.add(value)
-        if not allowed:
-            continue
-        values = tuple(v for v in dim.values if v in allowed)
-        default = setting.default
-        if default is None:
-            # one value left is the default there is; of several, the project must choose
-            default = dim.default if len(values) > 1 else values[0]
-            if default not in allowed:
-                check.add(
-                    PK225,
-                    f"the catalog's default {default!r} of dimension {name!r} is restricted "
-                    f"away; give this dimension a default among {', '.join(values)}",
-                    doc,
-                    (*base, name),
-                    key=True,
-                )
-                continue
-        elif default not in allowed:
+        narrowed = _restrict(check, dim, setting, doc, (*base, name))
+        if narrowed is not None:
+            restricted[name] = narrowed
+    exclusions = _exclusions(check, shape.exclude, doc, dimensions, restricted)
+    if exclusions:
+        _check_exclusions(check, shape.exclude, doc, Space.of(restricted.values()), exclusions)
+    return Shaped(restricted, exclusions)
+
+
+def _restrict(
+    check: _Check,
+    dim: Dimension,
+    setting: ContextDimension,
+    doc: Document,
+    at: tuple[str | int, ...],
+) -> Dimension | None:
+    """``dim`` restricted to the values and default of its ``setting`` (at key path
+    ``at``), or None (the dimension left as it is) when no value it names exists or its
+    default is not among them: each problem is reported."""
+    name = dim.id
+    allowed = set(dim.values) if setting.values is None else set()
+    for j, value in enumerate(setting.values or ()):
+        path = (*at, "values", j)
+        if value in allowed:
+            check.add(PK208, f"value {value!r} appears twice in {name!r}", doc, path)
+        elif check.reference(
+            "value", value, dim.value_set, doc, path, context=f" of dimension {name!r}"
+        ):
+            allowed.add(value)
+    if not allowed:
+        return None
+    values = tuple(v for v in dim.values if v in allowed)
+    default = setting.default
+    if default is None:
+        # one value left is the default there is; of several, the project must choose
+        default = dim.default if len(values) > 1 else values[0]
+        if default not in allowed:
             check.add(
                 PK225,
-                f"default {default!r} of dimension {name!r} is not one of its allowed "
-                f"values ({', '.join(values)})",
+                f"the catalog's default {default!r} of dimension {name!r} is restricted "
+                f"away; give this dimension a default among {', '.join(values)}",
                 doc,
-                (*base, name, "default"),
+                at,
+                key=True,
             )
-            continue
-        restricted[name] = Dimension(
-            id=dim.id,
-            description=dim.description,
-            values=values,
-            default=default,
-            labels={v: t for v, t in dim.labels.items() if v in allowed},
+            return None
+    elif default not in allowed:
+        check.add(
+            PK225,
+            f"default {default!r} of dimension {name!r} is not one of its allowed "
+            f"values ({', '.join(values)})",
+            doc,
+            (*at, "default"),
         )
+        return None
+    return Dimension(
+        id=dim.id,
+        description=dim.description,
+        values=values,
+        default=default,
+        labels={v: t for v, t in dim.labels.items() if v in allowed},
+    )
 
+
+def _exclusions(
+    check: _Check,
+    exclude: Sequence[ContextEntry],
+    doc: Document,
+    dimensions: Mapping[str, Dimension],
+    restricted: Mapping[str, Dimension],
+) -> tuple[Exclusion, ...]:
+    """The ``exclude`` entries as exclusions of the ``restricted`` space, deduplicated
+    and sorted. Names are checked against the catalogs' ``dimensions``; an entry with
+    an unknown name is reported and dropped, and so is one that, restricted, excludes
+    nothing."""
     exclusions: set[Exclusion] = set()
-    space = Space.of(restricted.values())
-    for i, entry in enumerate(shape.exclude):
+    for i, entry in enumerate(exclude):
         parts = []
         ok = True
         for name, values in entry.items():
@@ -132,31 +170,40 @@ def shape(
             parts.append((name, tuple(v for v in restricted[name].values if v in kept)))
         if ok and all(values for _, values in parts):
             exclusions.add(tuple(sorted(parts)))
-    ordered = tuple(sorted(exclusions))
-    if ordered:
-        boxes = [space.masks(dict(e)) for e in ordered]
-        if covered(space.full, boxes):
-            check.add(PK226, "the exclusions leave no context at all", doc, ("context", "exclude"))
-        else:
-            defaults = space.masks({d.id: (d.default,) for d in space.dimensions})
-            for e, box in zip(ordered, boxes, strict=True):
-                if covered(defaults, [box]):
-                    index = next(
-                        i
-                        for i, entry in enumerate(shape.exclude)
-                        if set(dict(e)) <= set(entry) and all(set(v) <= set(entry[k]) for k, v in e)
-                    )
-                    check.add(
-                        PK227,
-                        "this exclusion contains the default context ("
-                        + ", ".join(f"{d.id}={d.default}" for d in space.dimensions)
-                        + "), which a query that names no value falls back to",
-                        doc,
-                        ("context", "exclude", index),
-                        hint="change a dimension's default, or narrow the exclusion",
-                    )
-                    break
-    return Shaped(restricted, ordered)
+    return tuple(sorted(exclusions))
+
+
+def _check_exclusions(
+    check: _Check,
+    exclude: Sequence[ContextEntry],
+    doc: Document,
+    space: Space,
+    exclusions: Sequence[Exclusion],
+) -> None:
+    """Report exclusions that leave no context at all (PK226), or else the first that
+    contains the default context (PK227), at the entry it was written as."""
+    boxes = [space.masks(dict(e)) for e in exclusions]
+    if covered(space.full, boxes):
+        check.add(PK226, "the exclusions leave no context at all", doc, ("context", "exclude"))
+        return
+    defaults = space.masks({d.id: (d.default,) for d in space.dimensions})
+    for e, box in zip(exclusions, boxes, strict=True):
+        if covered(defaults, [box]):
+            index = next(
+                i
+                for i, entry in enumerate(exclude)
+                if set(dict(e)) <= set(entry) and all(set(v) <= set(entry[k]) for k, v in e)
+            )
+            check.add(
+                PK227,
+                "this exclusion contains the default context ("
+                + ", ".join(f"{d.id}={d.default}" for d in space.dimensions)
+                + "), which a query that names no value falls back to",
+                doc,
+                ("context", "exclude", index),
+                hint="change a dimension's default, or narrow the exclusion",
+            )
+            return
 
 
 def exclusion_masks(space: Space, exclusions: Sequence[Exclusion]) -> tuple[Masks, ...]:

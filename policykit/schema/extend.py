@@ -86,28 +86,59 @@ def _extend(
     origin: Origin,
     exts: Sequence[tuple[CatalogFile, int, Extension]],
 ) -> Behavior | None:
-    defined: Site = (origin.catalog.document, origin.path)
-    outcomes = dict(behavior.outcomes)
-    added: dict[str, Site] = {}
-    default = behavior.default
-    default_site: Site | None = None
-    probes = list(behavior.probes)
-    ok = True
+    """``behavior`` with ``exts`` merged in, or None after reporting why not."""
+    merged = _Merged(check, behavior, origin)
     for cf, i, ext in exts:
-        doc = cf.document
-        base: tuple[str | int, ...] = ("extend", i)
+        merged.add(cf.document, ("extend", i), ext)
+    # references last: an outcome one extension adds may be named by another's default
+    for cf, i, ext in exts:
+        merged.resolve(cf.document, ("extend", i), ext)
+    cf, i, _ = exts[-1]
+    merged.check_cap(cf.document, ("extend", i, "outcomes"))
+    return merged.behavior()
+
+
+class _Merged:
+    """A behavior as its extensions are merged into it, one at a time. Every problem is
+    reported on ``check`` and clears ``ok``: a behavior with one is not extended."""
+
+    def __init__(self, check: _Checker, behavior: Behavior, origin: Origin) -> None:
+        self.check = check
+        self.original = behavior
+        self.origin = origin
+        self.defined: Site = (origin.catalog.document, origin.path)
+        self.outcomes = dict(behavior.outcomes)
+        self.added: dict[str, Site] = {}
+        """Where each new outcome was added."""
+        self.default = behavior.default
+        self.default_site: Site | None = None
+        """Where the default was first restated (None while it has not been)."""
+        self.probes = list(behavior.probes)
+        self.ok = True
+
+    def add(self, doc: Document, base: tuple[str | int, ...], ext: Extension) -> None:
+        """Merge what one extension adds: its outcomes, probes and restated default."""
+        self._add_outcomes(doc, base, ext)
+        self._restate_default(doc, base, ext)
+        self.probes.extend(ext.probes)
+
+    def _add_outcomes(self, doc: Document, base: tuple[str | int, ...], ext: Extension) -> None:
+        """Add the extension's outcomes; one the behavior already has, or another
+        extension added first, is reported with the place it came from."""
+        behavior = self.original
         for outcome, spec in ext.outcomes.items():
             path = (*base, "outcomes", outcome)
-            if outcome in behavior.outcomes or outcome in added:
-                ok = False
+            if outcome in behavior.outcomes or outcome in self.added:
+                self.ok = False
                 first = (
                     _related(
-                        "already defined here", (defined[0], (*origin.path, "outcomes", outcome))
+                        "already defined here",
+                        (self.defined[0], (*self.origin.path, "outcomes", outcome)),
                     )
                     if outcome in behavior.outcomes
-                    else _related("first added here", added[outcome])
+                    else _related("first added here", self.added[outcome])
                 )
-                check.add(
+                self.check.add(
                     PK228,
                     f"behavior {behavior.id!r} already has an outcome {outcome!r}",
                     doc,
@@ -117,85 +148,88 @@ def _extend(
                     hint="give the new outcome another id, or add exemplars to it with exemplars:",
                 )
                 continue
-            added[outcome] = (doc, path)
-            outcomes[outcome] = spec
+            self.added[outcome] = (doc, path)
+            self.outcomes[outcome] = spec
+
+    def _restate_default(self, doc: Document, base: tuple[str | int, ...], ext: Extension) -> None:
+        """Take the extension's default if it is the first restated; report one that
+        differs from the first, or outcomes added without a default over them."""
         if ext.outcomes and ext.default is None:
-            ok = False
-            check.add(
+            self.ok = False
+            self.check.add(
                 PK229,
-                f"this extension adds outcomes to {behavior.id!r} but does not restate its "
-                "default over all of them",
+                f"this extension adds outcomes to {self.original.id!r} but does not restate "
+                "its default over all of them",
                 doc,
                 (*base, "outcomes"),
                 key=True,
-                related=(_related("the behavior is defined here", defined),),
+                related=(_related("the behavior is defined here", self.defined),),
                 hint="give default: a distribution over every outcome, old and new",
             )
-        if ext.default is not None:
-            if default_site is not None and dict(ext.default) != dict(default):
-                ok = False
-                check.add(
-                    PK230,
-                    f"a second extension of {behavior.id!r} restates its default differently",
-                    doc,
-                    (*base, "default"),
-                    related=(_related("the other default", default_site),),
-                    hint="let one catalog restate the default, or make both the same",
-                )
-            elif default_site is None:
-                default, default_site = ext.default, (doc, (*base, "default"))
-        probes.extend(ext.probes)
-    # references last: an outcome one extension adds may be named by another's default
-    for cf, i, ext in exts:
-        base = ("extend", i)
+        if ext.default is None:
+            return
+        if self.default_site is None:
+            self.default, self.default_site = ext.default, (doc, (*base, "default"))
+        elif dict(ext.default) != dict(self.default):
+            self.ok = False
+            self.check.add(
+                PK230,
+                f"a second extension of {self.original.id!r} restates its default differently",
+                doc,
+                (*base, "default"),
+                related=(_related("the other default", self.default_site),),
+                hint="let one catalog restate the default, or make both the same",
+            )
+
+    def resolve(self, doc: Document, base: tuple[str | int, ...], ext: Extension) -> None:
+        """Check that the outcomes one extension's default and exemplars name are among
+        the merged outcomes, and add its exemplars to theirs."""
+        context = f" of behavior {self.original.id!r}"
         for outcome in ext.default or ():
-            if not check.reference(
-                "outcome",
-                outcome,
-                outcomes,
-                cf.document,
-                (*base, "default", outcome),
-                key=True,
-                context=f" of behavior {behavior.id!r}",
+            path = (*base, "default", outcome)
+            if not self.check.reference(
+                "outcome", outcome, self.outcomes, doc, path, key=True, context=context
             ):
-                ok = False
+                self.ok = False
         for outcome, exemplars in ext.exemplars.items():
-            if not check.reference(
-                "outcome",
-                outcome,
-                outcomes,
-                cf.document,
-                (*base, "exemplars", outcome),
-                key=True,
-                context=f" of behavior {behavior.id!r}",
+            path = (*base, "exemplars", outcome)
+            if not self.check.reference(
+                "outcome", outcome, self.outcomes, doc, path, key=True, context=context
             ):
-                ok = False
+                self.ok = False
                 continue
-            current = outcomes[outcome]
-            outcomes[outcome] = Outcome(
+            current = self.outcomes[outcome]
+            self.outcomes[outcome] = Outcome(
                 description=current.description, exemplars=(*current.exemplars, *exemplars)
             )
-    cap = check.limits.max_outcomes
-    if len(outcomes) > cap:
-        cf, i, _ = exts[-1]
-        check.add(
-            PK214,
-            f"behavior {behavior.id!r} has {len(outcomes)} outcomes with its extensions, more "
-            f"than the cap of {cap}",
-            cf.document,
-            ("extend", i, "outcomes"),
-            hint="merge outcomes into fewer response classes, or raise limits.max_outcomes "
-            "in the project file",
+
+    def check_cap(self, doc: Document, path: tuple[str | int, ...]) -> None:
+        """Report (at ``path``, the last extension's outcomes) more merged outcomes
+        than the project's cap."""
+        cap = self.check.limits.max_outcomes
+        if len(self.outcomes) > cap:
+            self.check.add(
+                PK214,
+                f"behavior {self.original.id!r} has {len(self.outcomes)} outcomes with its "
+                f"extensions, more than the cap of {cap}",
+                doc,
+                path,
+                hint="merge outcomes into fewer response classes, or raise limits.max_outcomes "
+                "in the project file",
+            )
+            self.ok = False
+
+    def behavior(self) -> Behavior | None:
+        """The extended behavior, or None if any problem was reported."""
+        if not self.ok:
+            return None
+        behavior = self.original
+        return Behavior(
+            id=behavior.id,
+            description=behavior.description,
+            property=behavior.property,
+            outcomes=self.outcomes,
+            default=dict(self.default),
+            probes=tuple(self.probes),
+            tags=behavior.tags,
         )
-        ok = False
-    if not ok:
-        return None
-    return Behavior(
-        id=behavior.id,
-        description=behavior.description,
-        property=behavior.property,
-        outcomes=outcomes,
-        default=dict(default),
-        probes=tuple(probes),
-        tags=behavior.tags,
-    )

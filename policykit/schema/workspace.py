@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -272,15 +272,59 @@ def bind(sources: SourceSet) -> tuple[Workspace | None, tuple[Diagnostic, ...]]:
     check = _Checker(project.limits if project is not None else None)
     check.diagnostics.extend(diags)
 
+    catalogs = _valid_catalogs(check, sources.catalogs)
+    # With a catalog missing, "unknown behavior" would bury the real error.
+    vocabulary_complete = sources.catalogs_complete and len(catalogs) == len(sources.catalogs)
+    dimensions, behaviors, origins = _declared(check, catalogs)
+    _check_catalog_entries(check, catalogs, dimensions)
+    shaped: Shaped | None = None
+    if vocabulary_complete:  # else an extended behavior may be in the missing catalog
+        apply_extensions(check, catalogs, behaviors, origins)
+        if project is not None and project.context is not None:
+            shaped = shape(check, project.context, sources.project, dimensions)
+    relations = _relations(check, catalogs, behaviors)
+    policies = _policy_files(
+        check, sources, project, dimensions, behaviors, check_rules=vocabulary_complete
+    )
+    if shaped is not None:
+        _check_shaped_scopes(check, sources.project, policies, shaped, dimensions)
+        dimensions = shaped.dimensions
+
+    diagnostics = tuple(check.diagnostics)
+    if project is None or any(d.severity is Severity.ERROR for d in diagnostics):
+        return None, diagnostics
+    workspace = Workspace(
+        root=sources.root,
+        project=project,
+        project_document=sources.project,
+        catalogs=tuple(catalogs),
+        policies=tuple(policies),
+        dimensions=MappingProxyType(dimensions),
+        behaviors=MappingProxyType(behaviors),
+        relations=tuple(relations),
+        origins=MappingProxyType(origins),
+        exclusions=shaped.exclusions if shaped is not None else (),
+    )
+    return workspace, diagnostics
+
+
+def _valid_catalogs(check: _Checker, sources: tuple[Source, ...]) -> list[CatalogFile]:
+    """The catalog sources that are valid catalogs; the others are reported."""
     catalogs: list[CatalogFile] = []
-    for src in sources.catalogs:
+    for src in sources:
         model, diags = validate_model(Catalog, src.document, "the catalog")
         check.diagnostics.extend(diags)
         if model is not None:
             catalogs.append(CatalogFile(model, src.document))
-    # With a catalog missing, "unknown behavior" would bury the real error.
-    vocabulary_complete = sources.catalogs_complete and len(catalogs) == len(sources.catalogs)
+    return catalogs
 
+
+def _declared(
+    check: _Checker, catalogs: list[CatalogFile]
+) -> tuple[dict[str, Dimension], dict[str, Behavior], dict[str, Origin]]:
+    """The dimensions and behaviors the catalogs declare, by id, and where each was
+    declared (a dimension's origin under ``dimension:<id>``). An id declared twice is
+    reported and keeps its first declaration; each dimension's values are checked."""
     dimensions: dict[str, Dimension] = {}
     behaviors: dict[str, Behavior] = {}
     origins: dict[str, Origin] = {}
@@ -299,6 +343,14 @@ def bind(sources: SourceSet) -> tuple[Workspace | None, tuple[Diagnostic, ...]]:
             if check.unique("behavior", seen_behaviors, beh.id, doc, path):
                 behaviors[beh.id] = beh
                 origins[beh.id] = Origin(cf, ("behaviors", i))
+    return dimensions, behaviors, origins
+
+
+def _check_catalog_entries(
+    check: _Checker, catalogs: list[CatalogFile], dimensions: Mapping[str, Dimension]
+) -> None:
+    """Check each behavior (outcome cap, default, probes) and the probes extensions
+    add, once every dimension a probe's placeholders may name is known."""
     for cf in catalogs:
         for i, beh in enumerate(cf.model.behaviors):
             _check_behavior(check, beh, cf.document, ("behaviors", i), dimensions)
@@ -306,12 +358,13 @@ def bind(sources: SourceSet) -> tuple[Workspace | None, tuple[Diagnostic, ...]]:
             for j, probe in enumerate(ext.probes):
                 path = ("extend", i, "probes", j)
                 _check_placeholders(check, probe, cf.document, path, dimensions)
-    shaped: Shaped | None = None
-    if vocabulary_complete:  # else an extended behavior may be in the missing catalog
-        apply_extensions(check, catalogs, behaviors, origins)
-        if project is not None and project.context is not None:
-            shaped = shape(check, project.context, sources.project, dimensions)
 
+
+def _relations(
+    check: _Checker, catalogs: list[CatalogFile], behaviors: Mapping[str, Behavior]
+) -> list[tuple[Relation, Origin]]:
+    """The catalogs' relations whose behaviors exist, with where each was declared; an
+    unknown behavior (the relation is left out) or outcome is reported."""
     relations: list[tuple[Relation, Origin]] = []
     for cf in catalogs:
         for i, rel in enumerate(cf.model.relations):
@@ -343,7 +396,21 @@ def bind(sources: SourceSet) -> tuple[Workspace | None, tuple[Diagnostic, ...]]:
                         context=f" of behavior {beh_id!r}",
                     )
             relations.append((rel, Origin(cf, base)))
+    return relations
 
+
+def _policy_files(
+    check: _Checker,
+    sources: SourceSet,
+    project: Project | None,
+    dimensions: Mapping[str, Dimension],
+    behaviors: Mapping[str, Behavior],
+    *,
+    check_rules: bool,
+) -> list[PolicyFile]:
+    """The policy sources that are valid policies bound to a known stakeholder, with
+    their bindings; the project's stakeholders are checked first. ``check_rules``:
+    whether the rules' references can be checked (every catalog was read)."""
     known_stakeholders = _check_stakeholders(check, project, sources.project)
     policies: list[PolicyFile] = []
     seen_policies: dict[str, tuple[Document, tuple[str | int, ...]]] = {}
@@ -376,48 +443,41 @@ def bind(sources: SourceSet) -> tuple[Workspace | None, tuple[Diagnostic, ...]]:
         check.unique(
             "policy", seen_policies, policy.metadata.name, src.document, ("metadata", "name")
         )
-        if vocabulary_complete:
+        if check_rules:
             _check_policy(check, pf, src, project, dimensions, behaviors, seen_rules, valid_scopes)
         policies.append(pf)
+    return policies
 
-    if shaped is not None:
-        site = locate(sources.project, ("context",), key=True)
-        shaped_here = Related("the project's context space", sources.project.file, *site)
-        # The standard library is written for every deployment: its rules about contexts
-        # this one never meets (adults, the EU, voice) are expected, not findings.
-        library = std_root().resolve()
 
-        def from_library(file: str) -> bool:
-            return file.startswith("std:") or Path(file).resolve().is_relative_to(library)
+def _check_shaped_scopes(
+    check: _Checker,
+    project_doc: Document,
+    policies: list[PolicyFile],
+    shaped: Shaped,
+    dimensions: Mapping[str, Dimension],
+) -> None:
+    """Check the project's own rules against its shaped context space
+    (:func:`check_scopes`); ``dimensions`` are the catalogs' unrestricted ones."""
+    site = locate(project_doc, ("context",), key=True)
+    shaped_here = Related("the project's context space", project_doc.file, *site)
+    # The standard library is written for every deployment: its rules about contexts
+    # this one never meets (adults, the EU, voice) are expected, not findings.
+    library = std_root().resolve()
 
-        check_scopes(
-            check,
-            [
-                (rule, pf.document, ("rules", i), shaped_here)
-                for pf in policies
-                if not from_library(pf.document.file)
-                for i, rule in enumerate(pf.model.rules)
-            ],
-            shaped,
-            dimensions,
-        )
-        dimensions = shaped.dimensions
-    diagnostics = tuple(check.diagnostics)
-    if project is None or any(d.severity is Severity.ERROR for d in diagnostics):
-        return None, diagnostics
-    workspace = Workspace(
-        root=sources.root,
-        project=project,
-        project_document=sources.project,
-        catalogs=tuple(catalogs),
-        policies=tuple(policies),
-        dimensions=MappingProxyType(dimensions),
-        behaviors=MappingProxyType(behaviors),
-        relations=tuple(relations),
-        origins=MappingProxyType(origins),
-        exclusions=shaped.exclusions if shaped is not None else (),
+    def from_library(file: str) -> bool:
+        return file.startswith("std:") or Path(file).resolve().is_relative_to(library)
+
+    check_scopes(
+        check,
+        [
+            (rule, pf.document, ("rules", i), shaped_here)
+            for pf in policies
+            if not from_library(pf.document.file)
+            for i, rule in enumerate(pf.model.rules)
+        ],
+        shaped,
+        dimensions,
     )
-    return workspace, diagnostics
 
 
 _RANKED_BELOW = ("deployer", "user")
@@ -633,28 +693,14 @@ def _satisfiable(rule: Rule, outcomes: Collection[str]) -> bool:
     return True
 
 
-def _check_policy(
-    check: _Checker,
-    pf: PolicyFile,
-    src: Source,
-    project: Project,
-    dimensions: Mapping[str, Dimension],
-    behaviors: Mapping[str, Behavior],
-    seen_rules: dict[str, tuple[Document, tuple[str | int, ...]]],
-    valid_scopes: set[ScopeEntry],
-) -> None:
+def _ranked_below_check(
+    check: _Checker, project: Project, pf: PolicyFile
+) -> Callable[[tuple[Stakeholder, ...], tuple[str | int, ...]], None]:
+    """The check that every stakeholder a policy file gives the right to adjust (a
+    rule's ``adjustable_by``, a grant's ``to``, at key path ``path``) is known and ranks
+    below the file's own stakeholder. A closure, since it runs for every rule that
+    names any: names repeat over a file's rules, so each is judged once."""
     doc = pf.document
-    claimed = pf.model.metadata.stakeholder
-    if claimed is not None and claimed != pf.stakeholder:
-        check.add(
-            PK209,
-            f"this policy says it speaks for {claimed!r}, but the project binds it to "
-            f"{pf.stakeholder!r}",
-            doc,
-            ("metadata", "stakeholder"),
-            related=(Related("bound here", src.site.file, src.site.line, src.site.column),),
-            hint="the project decides who a file speaks for",
-        )
     rank = project.settings(pf.stakeholder).rank
     known = project.stakeholder_names
     not_below: dict[str, str] = {}  # per name: the first stakeholder it reaches not below
@@ -687,6 +733,35 @@ def _check_policy(
                     (*path, j),
                 )
 
+    return check_lower
+
+
+def _check_policy(
+    check: _Checker,
+    pf: PolicyFile,
+    src: Source,
+    project: Project,
+    dimensions: Mapping[str, Dimension],
+    behaviors: Mapping[str, Behavior],
+    seen_rules: dict[str, tuple[Document, tuple[str | int, ...]]],
+    valid_scopes: set[ScopeEntry],
+) -> None:
+    """Check a policy file's claim to its stakeholder, then its rules and grants: ids,
+    who may adjust them, placeholders, what they are about, and that a hard rule can
+    hold on its own."""
+    doc = pf.document
+    claimed = pf.model.metadata.stakeholder
+    if claimed is not None and claimed != pf.stakeholder:
+        check.add(
+            PK209,
+            f"this policy says it speaks for {claimed!r}, but the project binds it to "
+            f"{pf.stakeholder!r}",
+            doc,
+            ("metadata", "stakeholder"),
+            related=(Related("bound here", src.site.file, src.site.line, src.site.column),),
+            hint="the project decides who a file speaks for",
+        )
+    check_lower = _ranked_below_check(check, project, pf)
     # Runs for every rule: names that resolve cost a lookup, only misses a report.
     for i, rule in enumerate(pf.model.rules):
         base: tuple[str | int, ...] = ("rules", i)
