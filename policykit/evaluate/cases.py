@@ -14,9 +14,12 @@ import builtins
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from policykit.evaluate.errors import EvalError
 
 if TYPE_CHECKING:
+    from policykit.evaluate.types import PromptFormat
     from policykit.export.cases import EvalCase
     from policykit.spec.artifact import TargetBehaviorSpec
 
@@ -61,6 +64,30 @@ class Case:
     @builtins.property
     def outcome_ids(self) -> tuple[str, ...]:
         return tuple(o.id for o in self.outcomes)
+
+
+def prompt_format(tokenizer: Any, requested: PromptFormat) -> PromptFormat:
+    """The format a model is prompted in: the one requested, or for ``auto`` the chat
+    template where the tokenizer has one, else plain text."""
+    if requested != "auto":
+        if requested == "chat" and not getattr(tokenizer, "chat_template", None):
+            raise EvalError("chat: the model's tokenizer has no chat template", subject="prompt")
+        return requested
+    return "chat" if getattr(tokenizer, "chat_template", None) else "plain"
+
+
+def prompt_text(case: Case, tokenizer: Any, fmt: PromptFormat) -> str:
+    """The case's prompt as the model reads it: in ``chat``, the tokenizer's chat
+    template applied to the case's messages, open for the assistant's reply; in
+    ``plain``, the case's completion prompt (the exported lm-eval task's)."""
+    if fmt == "chat":
+        text = tokenizer.apply_chat_template(
+            [{"role": role, "content": content} for role, content in case.messages],
+            tokenize=False,
+            add_generation_prompt=True,
+        )
+        return str(text)
+    return case.completion_prompt
 
 
 def from_eval_case(case: EvalCase) -> Case:
