@@ -16,10 +16,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from policykit.evaluate.errors import EvalError
-
 if TYPE_CHECKING:
-    from policykit.evaluate.types import PromptFormat
     from policykit.export.cases import EvalCase
     from policykit.spec.artifact import TargetBehaviorSpec
 
@@ -66,17 +63,7 @@ class Case:
         return tuple(o.id for o in self.outcomes)
 
 
-def prompt_format(tokenizer: Any, requested: PromptFormat) -> PromptFormat:
-    """The format a model is prompted in: the one requested, or for ``auto`` the chat
-    template where the tokenizer has one, else plain text."""
-    if requested != "auto":
-        if requested == "chat" and not getattr(tokenizer, "chat_template", None):
-            raise EvalError("chat: the model's tokenizer has no chat template", subject="prompt")
-        return requested
-    return "chat" if getattr(tokenizer, "chat_template", None) else "plain"
-
-
-def prompt_text(case: Case, tokenizer: Any, fmt: PromptFormat) -> str:
+def prompt_text(case: Case, tokenizer: Any, fmt: str) -> str:
     """The case's prompt as the model reads it: in ``chat``, the tokenizer's chat
     template applied to the case's messages, open for the assistant's reply; in
     ``plain``, the case's completion prompt (the exported lm-eval task's)."""

@@ -21,9 +21,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from policykit.evaluate.cases import Case, prompt_format, prompt_text
+from policykit.evaluate.cases import Case, prompt_text
 from policykit.evaluate.errors import EvalError, require_torch
 from policykit.evaluate.judges import Judge
+from policykit.evaluate.likelihood import prompt_format
 from policykit.evaluate.sampling import judge_estimates
 from policykit.evaluate.types import (
     FALLBACK_DECODING,

@@ -37,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from policykit.evaluate.cases import Case, prompt_format, prompt_text
+from policykit.evaluate.cases import Case, prompt_text
 from policykit.evaluate.errors import EvalError, require_torch
 from policykit.evaluate.scoring import ExemplarScore, Normalize, outcome_scores, softmax
 from policykit.evaluate.types import Batch, Estimate, EvalOptions, Progress, PromptFormat
@@ -50,6 +50,14 @@ class Encoded:
     """Every exemplar of every outcome, outcomes in the case's order."""
     owners: tuple[str, ...]
     """The outcome of each continuation."""
+
+
+def prompt_format(tokenizer: Any, requested: PromptFormat) -> PromptFormat:
+    if requested != "auto":
+        if requested == "chat" and not getattr(tokenizer, "chat_template", None):
+            raise EvalError("chat: the model's tokenizer has no chat template", subject="prompt")
+        return requested
+    return "chat" if getattr(tokenizer, "chat_template", None) else "plain"
 
 
 class LikelihoodScorer:
