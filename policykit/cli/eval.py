@@ -10,11 +10,14 @@ import click
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
-    from policykit.evaluate import EvalOptions
+    from policykit.evaluate import EvalOptions, RunSettings
+    from policykit.evaluate.cases import Case
     from policykit.evaluate.http import Counters
-    from policykit.evaluate.results import Divergence, Results
+    from policykit.evaluate.results import BehaviorResult, Divergence, Results
     from policykit.evaluate.types import Backend
+    from policykit.spec.artifact import TargetBehaviorSpec
 
 from policykit.cli.common import EXIT_OK
 from policykit.cli.common import console as _console
@@ -238,19 +241,12 @@ def eval_command(
     Writes OUT/results.json and a self-contained OUT/report.html. Exit status: 0 done,
     1 the evaluation could not run (missing package, model or input), 2 usage error.
     """
-    from rich.markup import escape
-
-    from policykit.cli.terminal import markup_safe
     from policykit.evaluate import EvalOptions, RunSettings, load_cases
-    from policykit.evaluate.run import evaluate, write_outputs
     from policykit.spec.reader import read_spec
 
     backend = _check_choices(backend, compare, responses, base_url, temperature, ray_address)
     spec = read_spec(spec_path)
-    known = {b.id for b in spec.behaviors}
-    for name in behaviors:
-        if name not in known:
-            raise click.BadParameter(f"unknown behavior {name!r}", param_hint="--behavior")
+    _check_behaviors(spec, behaviors)
     options = EvalOptions(
         model=model,
         device=device,
@@ -293,12 +289,48 @@ def eval_command(
         ray_cpus_per_worker,
         ray_gpus_per_worker,
     )
-    also = f" (and {compare})" if compare else ""
+    settings = RunSettings(
+        backend=backend,
+        spec_path=str(spec_path),
+        limit=limit,
+        max_cases_per_behavior=max_cases_per_behavior,
+        compare=compare,
+    )
+    results = _evaluate(err, spec, cases, runner, other, options, settings)
+    _warn_left_out(err, runner, responses)
+    _write_and_summarize(results, out_dir)
+    return EXIT_OK
+
+
+def _check_behaviors(spec: TargetBehaviorSpec, behaviors: Sequence[str]) -> None:
+    """A usage error for a ``--behavior`` the spec does not have."""
+    known = {b.id for b in spec.behaviors}
+    for name in behaviors:
+        if name not in known:
+            raise click.BadParameter(f"unknown behavior {name!r}", param_hint="--behavior")
+
+
+def _evaluate(
+    err: Console,
+    spec: TargetBehaviorSpec,
+    cases: Sequence[Case],
+    runner: Backend,
+    other: Backend | None,
+    options: EvalOptions,
+    settings: RunSettings,
+) -> Results:
+    """Say what is measured, then evaluate ``cases`` with ``runner`` (and ``other``, the
+    backend it is compared with) under a progress bar."""
+    from rich.markup import escape
+
+    from policykit.evaluate.run import evaluate
+
+    also = f" (and {settings.compare})" if settings.compare else ""
     err.print(
         f"evaluating {len(cases)} cases with {escape(runner.model_name)} on "
-        f"{runner.device}: {backend}{escape(also)}"
+        f"{runner.device}: {settings.backend}{escape(also)}"
     )
-    results = _run_with_progress(
+    return _run_with_progress(
         err,
         lambda p: evaluate(
             spec.project,
@@ -306,26 +338,25 @@ def eval_command(
             cases,
             runner,
             options,
-            RunSettings(
-                backend=backend,
-                spec_path=str(spec_path),
-                limit=limit,
-                max_cases_per_behavior=max_cases_per_behavior,
-                compare=compare,
-            ),
+            settings,
             progress=p,
             compare=other,
         ),
         len(cases) * (2 if other is not None else 1),
         [c for c in (getattr(runner, "counters", None), getattr(other, "counters", None)) if c],
     )
-    _warn_left_out(err, runner, responses)
+
+
+def _write_and_summarize(results: Results, out_dir: Path) -> None:
+    """Write results.json and report.html, then print the summary and where they are."""
+    from policykit.cli.terminal import markup_safe
+    from policykit.evaluate.run import write_outputs
+
     json_path, html_path = write_outputs(results, out_dir)
-    _render_summary(_console(), results)
     console = _console()
+    _render_summary(console, results)
     console.print(f"results: {markup_safe(str(json_path))}")
     console.print(f"report:  {markup_safe(str(html_path))}")
-    return EXIT_OK
 
 
 def _check_choices(
@@ -459,6 +490,16 @@ def _share(x: float | None) -> str:
 
 
 def _render_summary(console: Console, results: Results) -> None:
+    """The per-behavior table, the summary table, then the notes on the run."""
+    console.print(_behavior_table(results))
+    console.print(_summary_table(results))
+    for note in _notes(results):
+        console.print(note)
+
+
+def _behavior_table(results: Results) -> Table:
+    """One row per behavior, the largest TV first: how far the model is from what is
+    intended there, and whether the estimate can be relied on."""
     from rich.markup import escape
     from rich.table import Table
 
@@ -488,31 +529,46 @@ def _render_summary(console: Console, results: Results) -> None:
             column, justify="left" if column in ("behavior", "property", columns[3]) else "right"
         )
     for name, b in sorted(results.behaviors.items(), key=lambda kv: -(kv[1].tv or 0.0)):
-        top = max(sorted(b.intended), key=lambda o: b.intended[o])
-        violation = _fmt(b.violation)
-        if b.violation is not None and b.violation > 0.1:
-            violation = f"[red]{violation}[/]"
-        unclassified = _share(b.unclassified)
-        if b.unclassified is not None and b.unclassified > 0.25:
-            unclassified = f"[red]{unclassified}[/]"
-        delivered = b.model[top] * (1 - (b.unclassified or 0.0))
-        row = [
-            escape(name),
-            b.property,
-            str(b.cases),
-            f"{escape(top)} {b.intended[top]:.2f} → {delivered:.2f}",
-            unclassified,
-            _fmt(b.kl),
-            _fmt(b.js),
-            _fmt(b.tv),
-            violation,
-        ]
-        if compared:
-            a = b.agreement
-            row.append("–" if a is None else f"{a.tv:.2f}" + (" [red]≠[/]" if a.disagree else ""))
-        row.append("[yellow]no[/]" if b.unreliable else "yes")
-        table.add_row(*row)
-    console.print(table)
+        table.add_row(*_behavior_row(name, b, compared))
+    return table
+
+
+def _behavior_row(name: str, b: BehaviorResult, compared: bool) -> list[str]:
+    """A behavior's cells: its most intended outcome, intended and delivered, and its
+    divergences, in red where they are large."""
+    from rich.markup import escape
+
+    top = max(sorted(b.intended), key=lambda o: b.intended[o])
+    violation = _fmt(b.violation)
+    if b.violation is not None and b.violation > 0.1:
+        violation = f"[red]{violation}[/]"
+    unclassified = _share(b.unclassified)
+    if b.unclassified is not None and b.unclassified > 0.25:
+        unclassified = f"[red]{unclassified}[/]"
+    delivered = b.model[top] * (1 - (b.unclassified or 0.0))
+    row = [
+        escape(name),
+        b.property,
+        str(b.cases),
+        f"{escape(top)} {b.intended[top]:.2f} → {delivered:.2f}",
+        unclassified,
+        _fmt(b.kl),
+        _fmt(b.js),
+        _fmt(b.tv),
+        violation,
+    ]
+    if compared:
+        a = b.agreement
+        row.append("–" if a is None else f"{a.tv:.2f}" + (" [red]≠[/]" if a.disagree else ""))
+    row.append("[yellow]no[/]" if b.unreliable else "yes")
+    return row
+
+
+def _summary_table(results: Results) -> Table:
+    """The divergences overall, per property, per stakeholder and per kind."""
+    from rich.markup import escape
+    from rich.table import Table
+
     summary = Table(title="summary (lower is better; score = 1 − JS)", title_justify="left")
     for column in (
         "",
@@ -532,23 +588,32 @@ def _render_summary(console: Console, results: Results) -> None:
         summary.add_row(f"stakeholder: {escape(name)}", *_cells(s))
     for name, k in (results.kinds or {}).items():
         summary.add_row(f"kind: {name}", *_cells(k))
-    console.print(summary)
+    return summary
+
+
+def _notes(results: Results) -> list[str]:
+    """What to keep in mind reading the tables (many unclassified responses, unreliable
+    behaviors, the likelihood proxy), and the run's timing."""
+    from rich.markup import escape
+
+    run = results.run
+    notes = []
     share = results.overall.unclassified
     if share is not None and share > 0.1:
-        console.print(
+        notes.append(
             f"[yellow]warning[/]: {share:.0%} of the model's responses fit no outcome "
             "(off-topic, incoherent or no answer); they count against the model in KL, JS "
             "and TV, as an outcome no policy intends"
         )
     if results.unreliable:
-        console.print(
+        notes.append(
             f"[yellow]unreliable[/]: {len(results.unreliable)} behaviors "
             f"({escape(', '.join(results.unreliable[:6]))}"
             f"{', …' if len(results.unreliable) > 6 else ''}); their reasons are in "
             "results.json and report.html"
         )
-    if run.backend == "likelihood" and not compared:
-        console.print(
+    if run.backend == "likelihood" and run.compare is None:
+        notes.append(
             "note: likelihood scores the outcomes' exemplars, a proxy that cannot see "
             "unclassifiable output; --backend generate measures what the model says"
         )
@@ -559,10 +624,11 @@ def _render_summary(console: Console, results: Results) -> None:
         else f", policykit overhead {seconds.overhead:.1%} of model time"
     )
     missing = f"; {results.missing} cases without an estimate" if results.missing else ""
-    console.print(
+    notes.append(
         f"{results.overall.cases} cases in {seconds.total:.1f} s (load {seconds.load:.1f} s, "
         f"model {seconds.model:.1f} s{overhead}){missing}"
     )
+    return notes
 
 
 def _cells(d: Divergence) -> list[str]:

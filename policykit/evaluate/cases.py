@@ -14,7 +14,7 @@ import builtins
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from policykit.export.cases import EvalCase
@@ -61,6 +61,20 @@ class Case:
     @builtins.property
     def outcome_ids(self) -> tuple[str, ...]:
         return tuple(o.id for o in self.outcomes)
+
+
+def prompt_text(case: Case, tokenizer: Any, fmt: str) -> str:
+    """The case's prompt as the model reads it: in ``chat``, the tokenizer's chat
+    template applied to the case's messages, open for the assistant's reply; in
+    ``plain``, the case's completion prompt (the exported lm-eval task's)."""
+    if fmt == "chat":
+        text = tokenizer.apply_chat_template(
+            [{"role": role, "content": content} for role, content in case.messages],
+            tokenize=False,
+            add_generation_prompt=True,
+        )
+        return str(text)
+    return case.completion_prompt
 
 
 def from_eval_case(case: EvalCase) -> Case:

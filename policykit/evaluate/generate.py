@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from policykit.evaluate.cases import Case
+from policykit.evaluate.cases import Case, prompt_text
 from policykit.evaluate.errors import EvalError, require_torch
 from policykit.evaluate.judges import Judge
 from policykit.evaluate.likelihood import prompt_format
@@ -132,15 +132,7 @@ class GenerateBackend:
         }
 
     def prompt_text(self, case: Case) -> str:
-        if self.format == "chat":
-            return str(
-                self.tokenizer.apply_chat_template(
-                    [{"role": r, "content": c} for r, c in case.messages],
-                    tokenize=False,
-                    add_generation_prompt=True,
-                )
-            )
-        return case.completion_prompt
+        return prompt_text(case, self.tokenizer, self.format)
 
     def sample(self, cases: Sequence[Case], batch_index: int) -> list[list[str]]:
         import torch

@@ -37,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from policykit.evaluate.cases import Case
+from policykit.evaluate.cases import Case, prompt_text
 from policykit.evaluate.errors import EvalError, require_torch
 from policykit.evaluate.scoring import ExemplarScore, Normalize, outcome_scores, softmax
 from policykit.evaluate.types import Batch, Estimate, EvalOptions, Progress, PromptFormat
@@ -85,14 +85,7 @@ class LikelihoodScorer:
     # ---- tokenization -------------------------------------------------------------
 
     def prompt_text(self, case: Case) -> str:
-        if self.format == "chat":
-            text = self.tokenizer.apply_chat_template(
-                [{"role": role, "content": content} for role, content in case.messages],
-                tokenize=False,
-                add_generation_prompt=True,
-            )
-            return str(text)
-        return case.completion_prompt
+        return prompt_text(case, self.tokenizer, self.format)
 
     def continuation_text(self, exemplar: str) -> str:
         # lm-eval's multiple_choice joins prompt and choice with a space

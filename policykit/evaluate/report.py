@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from html import escape
 
 from policykit.evaluate.judges.base import UNCLASSIFIED
-from policykit.evaluate.results import Divergence, Results
+from policykit.evaluate.results import BehaviorResult, CaseResult, Divergence, Results
 
 ALARM = 0.1
 """An unclassified share above this is flagged at the top of the report."""
@@ -176,72 +176,24 @@ def _divergence_section(title: str, rows: dict[str, Divergence], note: str) -> s
 
 
 def render_html(results: Results) -> str:
-    run = results.run
+    """The page: what was run, the overall numbers, divergence per property,
+    stakeholder and kind, a card per behavior (largest TV first) and every case."""
     spec = results.spec
-    overall = results.overall
+    upper = _upper_bounds(results)
     behaviors = sorted(results.behaviors.items(), key=lambda kv: -(kv[1].tv or 0.0))
-    forbidden: dict[str, dict[str, float]] = {}
-    for case in results.cases:
-        entry = forbidden.setdefault(case.behavior, {})
-        for o, bound in case.bounds.items():
-            entry[o] = max(entry.get(o, 0.0), bound.max)
-    cards = []
-    for name, b in behaviors:
-        model = _share(b.model, b.unclassified)
-        outcomes = [*sorted(b.model), *([UNCLASSIFIED] if b.unclassified is not None else [])]
-        badge = (
-            f'<span class=badge title="{escape("; ".join(b.unreliable))}">unreliable</span>'
-            if b.unreliable
-            else ""
-        )
-        why = f"<p>unreliable: {escape('; '.join(b.unreliable))}</p>" if b.unreliable else ""
-        agreement = ""
-        if b.agreement is not None:
-            a = b.agreement
-            interval = (
-                "" if a.interval is None else f" (95% {a.interval[0]:.2f}–{a.interval[1]:.2f})"
-            )
-            agreement = (
-                f"<p>{escape(a.backend)} estimate: TV {a.tv:.2f}{interval} from this one"
-                f"{' — they disagree' if a.disagree else ''}</p>"
-            )
-        cards.append(
-            f'<div class="card"><h3>{escape(name)}{badge}</h3>'
-            f"<p>{escape(b.property)} · {b.cases} case{'s' * (b.cases != 1)} · "
-            f"KL {_num(b.kl)} · JS {_num(b.js)} · TV {_num(b.tv)} · "
-            f"violation {_num(b.violation)}"
-            f"{'' if b.unclassified is None else f' · unclassified {b.unclassified:.0%}'}</p>"
-            f"{why}{agreement}"
-            f"{_distribution_chart(outcomes, b.intended, model, forbidden.get(name))}</div>"
-        )
+    cards = [_behavior_card(name, b, upper.get(name)) for name, b in behaviors]
     case_rows = "".join(
-        "<tr>"
-        f"<td><code>{escape(c.id)}</code></td><td>{escape(c.behavior)}</td>"
-        f"<td>{escape(', '.join(f'{k}={v}' for k, v in sorted(c.context.items())))}</td>"
-        f"<td>{escape('  '.join(f'{o} {p:.2f}' for o, p in sorted(c.intended.items())))}</td>"
-        f"<td>{escape('  '.join(f'{o} {p:.2f}' for o, p in sorted(c.model.items())))}</td>"
-        f"<td>{'–' if c.unclassified is None else f'{c.unclassified:.0%}'}</td>"
-        f"<td>{c.kl:.3f}</td><td>{c.tv:.3f}</td><td>{c.violation:.3f}</td></tr>"
-        for c in sorted(results.cases, key=lambda c: (c.behavior, c.cell, c.id))
+        _case_row(c) for c in sorted(results.cases, key=lambda c: (c.behavior, c.cell, c.id))
     )
     stakeholders: dict[str, Divergence] = dict(results.stakeholders)
     properties: dict[str, Divergence] = dict(results.properties)
-    overhead = run.seconds.overhead
-    settings = " · ".join(f"{k} {v}" for k, v in run.options.items() if v is not None)
     return (
         "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
         f"<title>policykit eval — {escape(spec.project)}</title><style>{CSS}</style></head><body>"
         f"<h1>policykit eval — {escape(spec.project)}</h1>"
-        f"<p class=meta>model <b>{escape(run.model)}</b> · backend {escape(run.backend)} · "
-        f"device {escape(run.device)} · {overall.cases} cases"
-        f"{f' ({results.missing} without an estimate)' if results.missing else ''} · "
-        f"spec <code>{escape(spec.inputs_hash[:19])}</code> · seed {run.seed} · "
-        f"{run.seconds.total:.1f} s (model {run.seconds.model:.1f} s"
-        f"{'' if overhead is None else f', policykit overhead {overhead:.1%}'}) · "
-        f"{escape(run.started)}</p>"
-        f"<p class=meta>{escape(settings)}</p>"
+        f"{_run_meta(results)}"
         f"{_warnings(results)}"
-        f"{_tiles(overall)}"
+        f"{_tiles(results.overall)}"
         "<p class=meta>Each number measures how far the model's distribution over a "
         "behavior's outcomes (P_model) is from what the stakeholders' policies intend "
         "(P_intended); lower is better, except the score. KL is the formula policykit "
@@ -280,4 +232,76 @@ def render_html(results: Results) -> str:
         f"Smoothing: ε = {results.metrics.epsilon:g}. "
         f"policykit {escape(results.policykit_version)}.</p>"
         "</body></html>\n"
+    )
+
+
+def _run_meta(results: Results) -> str:
+    """The lines under the title: model, backend, device, cases, spec, seed, timing and
+    the backend's settings."""
+    run = results.run
+    overhead = run.seconds.overhead
+    settings = " · ".join(f"{k} {v}" for k, v in run.options.items() if v is not None)
+    return (
+        f"<p class=meta>model <b>{escape(run.model)}</b> · backend {escape(run.backend)} · "
+        f"device {escape(run.device)} · {results.overall.cases} cases"
+        f"{f' ({results.missing} without an estimate)' if results.missing else ''} · "
+        f"spec <code>{escape(results.spec.inputs_hash[:19])}</code> · seed {run.seed} · "
+        f"{run.seconds.total:.1f} s (model {run.seconds.model:.1f} s"
+        f"{'' if overhead is None else f', policykit overhead {overhead:.1%}'}) · "
+        f"{escape(run.started)}</p>"
+        f"<p class=meta>{escape(settings)}</p>"
+    )
+
+
+def _upper_bounds(results: Results) -> dict[str, dict[str, float]]:
+    """Per behavior and outcome, the largest upper bound over its cases: 0 where every
+    case forbids the outcome."""
+    upper: dict[str, dict[str, float]] = {}
+    for case in results.cases:
+        entry = upper.setdefault(case.behavior, {})
+        for o, bound in case.bounds.items():
+            entry[o] = max(entry.get(o, 0.0), bound.max)
+    return upper
+
+
+def _behavior_card(name: str, b: BehaviorResult, upper: dict[str, float] | None) -> str:
+    """A behavior's card: its numbers, why it may be unreliable, how far a second
+    estimator agrees, and the intended and model distributions side by side."""
+    model = _share(b.model, b.unclassified)
+    outcomes = [*sorted(b.model), *([UNCLASSIFIED] if b.unclassified is not None else [])]
+    badge = (
+        f'<span class=badge title="{escape("; ".join(b.unreliable))}">unreliable</span>'
+        if b.unreliable
+        else ""
+    )
+    why = f"<p>unreliable: {escape('; '.join(b.unreliable))}</p>" if b.unreliable else ""
+    agreement = ""
+    if b.agreement is not None:
+        a = b.agreement
+        interval = "" if a.interval is None else f" (95% {a.interval[0]:.2f}–{a.interval[1]:.2f})"
+        agreement = (
+            f"<p>{escape(a.backend)} estimate: TV {a.tv:.2f}{interval} from this one"
+            f"{' — they disagree' if a.disagree else ''}</p>"
+        )
+    return (
+        f'<div class="card"><h3>{escape(name)}{badge}</h3>'
+        f"<p>{escape(b.property)} · {b.cases} case{'s' * (b.cases != 1)} · "
+        f"KL {_num(b.kl)} · JS {_num(b.js)} · TV {_num(b.tv)} · "
+        f"violation {_num(b.violation)}"
+        f"{'' if b.unclassified is None else f' · unclassified {b.unclassified:.0%}'}</p>"
+        f"{why}{agreement}"
+        f"{_distribution_chart(outcomes, b.intended, model, upper)}</div>"
+    )
+
+
+def _case_row(c: CaseResult) -> str:
+    """One row of the table of cases."""
+    return (
+        "<tr>"
+        f"<td><code>{escape(c.id)}</code></td><td>{escape(c.behavior)}</td>"
+        f"<td>{escape(', '.join(f'{k}={v}' for k, v in sorted(c.context.items())))}</td>"
+        f"<td>{escape('  '.join(f'{o} {p:.2f}' for o, p in sorted(c.intended.items())))}</td>"
+        f"<td>{escape('  '.join(f'{o} {p:.2f}' for o, p in sorted(c.model.items())))}</td>"
+        f"<td>{'–' if c.unclassified is None else f'{c.unclassified:.0%}'}</td>"
+        f"<td>{c.kl:.3f}</td><td>{c.tv:.3f}</td><td>{c.violation:.3f}</td></tr>"
     )

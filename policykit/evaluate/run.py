@@ -17,6 +17,7 @@ from policykit.evaluate.judges.base import UNCLASSIFIED
 from policykit.evaluate.metrics import (
     EPSILON,
     Aggregate,
+    Aggregates,
     Scored,
     aggregate,
     case_metrics,
@@ -185,8 +186,51 @@ def _results(
     options: EvalOptions,
     settings: RunSettings,
 ) -> Results:
+    """The results artifact of the scored cases, per behavior, property, stakeholder and
+    kind; ``evaluate`` fills in when the run started, how long it took and what is
+    missing."""
     aggregates = aggregate(scored)
     weights = case_weights(scored)
+    behaviors = _behavior_results(aggregates, scored, weights, estimates, other, settings)
+    stakeholders = {
+        name: StakeholderResult(
+            **_divergence(agg),
+            rules=sum(s.case.stakeholders.get(name, 0) for s in scored),
+            target_tv=target_distance(scored, name),
+        )
+        for name, agg in aggregates.stakeholders.items()
+    }
+    return Results(
+        apiVersion=RESULTS_VERSION,
+        policykit_version=__version__,
+        spec=SpecRef(project=project, inputs_hash=spec_hash, path=settings.spec_path),
+        run=_run_info(backend, options, settings),
+        metrics=METRICS_DOC,
+        overall=Divergence(**_divergence(aggregates.overall)),
+        properties={p: Divergence(**_divergence(a)) for p, a in aggregates.properties.items()},
+        stakeholders=stakeholders,
+        kinds=_kind_results(aggregates, scored, stakeholders),
+        behaviors=behaviors,
+        cases=[
+            _case_result(s, w, e, other.get(e.case))
+            for s, w, e in zip(scored, weights, estimates, strict=True)
+        ],
+        missing=0,
+        unreliable=sorted(b for b, r in behaviors.items() if r.unreliable),
+    )
+
+
+def _behavior_results(
+    aggregates: Aggregates,
+    scored: Sequence[Scored],
+    weights: Sequence[float],
+    estimates: Sequence[Estimate],
+    other: Mapping[str, Estimate],
+    settings: RunSettings,
+) -> dict[str, BehaviorResult]:
+    """Per behavior: its divergences, its mean intended and model distributions, why
+    its estimate may be unreliable, and, where the second estimator (``other``)
+    estimated all of its cases, how far the two agree."""
     behaviors = {}
     for name, agg in aggregates.behaviors.items():
         picked = [
@@ -202,21 +246,7 @@ def _results(
         if other and all(e.case in other for e in es):
             compared = [other[e.case] for e in es]
             agreed = reliability.agreement([s.case for s in ss], es, compared)
-            agreement = AgreementOut(
-                backend=settings.compare or "",
-                model=mean_distribution(
-                    [
-                        Scored(s.case, dict(c.model), s.metrics)
-                        for s, c in zip(ss, compared, strict=True)
-                    ],
-                    ws,
-                    "model",
-                ),
-                tv=agreed.tv,
-                interval=list(agreed.interval) if agreed.interval else None,
-                noise=agreed.noise,
-                disagree=agreed.disagree,
-            )
+            agreement = _agreement(agreed, ss, ws, compared, settings.compare or "")
         behaviors[name] = BehaviorResult(
             **_divergence(agg),
             property=ss[0].case.property,
@@ -225,29 +255,56 @@ def _results(
             unreliable=list(reliability.reasons(es, agreed)),
             agreement=agreement,
         )
-    stakeholders = {
-        name: StakeholderResult(
+    return behaviors
+
+
+def _agreement(
+    agreed: reliability.Agreement,
+    scored: Sequence[Scored],
+    weights: Sequence[float],
+    compared: Sequence[Estimate],
+    backend: str,
+) -> AgreementOut:
+    """How far the second estimator (``backend``) agrees on one behavior's cases, with
+    its mean model distribution there."""
+    return AgreementOut(
+        backend=backend,
+        model=mean_distribution(
+            [
+                Scored(s.case, dict(c.model), s.metrics)
+                for s, c in zip(scored, compared, strict=True)
+            ],
+            weights,
+            "model",
+        ),
+        tv=agreed.tv,
+        interval=list(agreed.interval) if agreed.interval else None,
+        noise=agreed.noise,
+        disagree=agreed.disagree,
+    )
+
+
+def _kind_results(
+    aggregates: Aggregates, scored: Sequence[Scored], stakeholders: Mapping[str, StakeholderResult]
+) -> dict[str, KindResult] | None:
+    """Per kind, its divergences, its stakeholders and their rules; None where every
+    stakeholder is a built-in name (its own kind)."""
+    if aggregates.kinds is None:
+        return None
+    kind_of = {n: k for s in scored for n, k in s.case.kinds.items()}
+    return {
+        kind: KindResult(
             **_divergence(agg),
-            rules=sum(s.case.stakeholders.get(name, 0) for s in scored),
-            target_tv=target_distance(scored, name),
+            stakeholders=sorted(n for n in stakeholders if kind_of.get(n, n) == kind),
+            rules=sum(stakeholders[n].rules for n in stakeholders if kind_of.get(n, n) == kind),
         )
-        for name, agg in aggregates.stakeholders.items()
+        for kind, agg in aggregates.kinds.items()
     }
-    kinds = None
-    if aggregates.kinds is not None:
-        kind_of = {n: k for s in scored for n, k in s.case.kinds.items()}
-        kinds = {
-            kind: KindResult(
-                **_divergence(agg),
-                stakeholders=sorted(n for n in stakeholders if kind_of.get(n, n) == kind),
-                rules=sum(stakeholders[n].rules for n in stakeholders if kind_of.get(n, n) == kind),
-            )
-            for kind, agg in aggregates.kinds.items()
-        }
-    cases = [
-        _case_result(s, w, e, other.get(e.case))
-        for s, w, e in zip(scored, weights, estimates, strict=True)
-    ]
+
+
+def _run_info(backend: Backend, options: EvalOptions, settings: RunSettings) -> RunInfo:
+    """How the run was asked for and what the backend reports of itself: its settings,
+    tokens generated, usage and requests (timings are filled in by ``evaluate``)."""
     run_options: dict[str, str | int | float | bool | None] = {}
     describe = getattr(backend, "settings", None)
     if callable(describe):
@@ -255,44 +312,30 @@ def _results(
     generated = getattr(backend, "generated_tokens", None)
     usage = getattr(backend, "usage", None)
     counters = getattr(backend, "counters", None)
-    return Results(
-        apiVersion=RESULTS_VERSION,
-        policykit_version=__version__,
-        spec=SpecRef(project=project, inputs_hash=spec_hash, path=settings.spec_path),
-        run=RunInfo(
-            backend=settings.backend,
-            compare=settings.compare,
-            model=backend.model_name,
-            device=backend.device,
-            seed=options.seed,
-            batch_size=options.batch_size,
-            limit=settings.limit,
-            max_cases_per_behavior=settings.max_cases_per_behavior,
-            options=run_options,
-            started="",
-            seconds=Seconds(total=0.0, load=0.0, model=0.0, overhead=None),
-            generated_tokens=generated if isinstance(generated, int) else None,
-            usage=dict(usage) if isinstance(usage, dict) else None,
-            requests=(
-                {
-                    "sent": counters.sent,
-                    "cached": counters.cached,
-                    "errors": counters.errors,
-                    "retries": counters.retries,
-                }
-                if counters is not None
-                else None
-            ),
+    return RunInfo(
+        backend=settings.backend,
+        compare=settings.compare,
+        model=backend.model_name,
+        device=backend.device,
+        seed=options.seed,
+        batch_size=options.batch_size,
+        limit=settings.limit,
+        max_cases_per_behavior=settings.max_cases_per_behavior,
+        options=run_options,
+        started="",
+        seconds=Seconds(total=0.0, load=0.0, model=0.0, overhead=None),
+        generated_tokens=generated if isinstance(generated, int) else None,
+        usage=dict(usage) if isinstance(usage, dict) else None,
+        requests=(
+            {
+                "sent": counters.sent,
+                "cached": counters.cached,
+                "errors": counters.errors,
+                "retries": counters.retries,
+            }
+            if counters is not None
+            else None
         ),
-        metrics=METRICS_DOC,
-        overall=Divergence(**_divergence(aggregates.overall)),
-        properties={p: Divergence(**_divergence(a)) for p, a in aggregates.properties.items()},
-        stakeholders=stakeholders,
-        kinds=kinds,
-        behaviors=behaviors,
-        cases=cases,
-        missing=0,
-        unreliable=sorted(b for b, r in behaviors.items() if r.unreliable),
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from policykit.errors import UserError
 from policykit.graph.objective import ObjectiveGraph, RuleRef
-from policykit.resolve.resolver import Resolution
+from policykit.resolve.resolver import BehaviorResolution, Resolution, ResolvedCell
 from policykit.schema.context import catalog_values, excluded_by
 from policykit.util.text import suggest
 
@@ -168,12 +168,53 @@ def explain_cell(
     """Why ``behavior`` resolves as it does in ``context`` (missing dimensions take
     their defaults). ``excluded``: rules left out of ``resolution`` for an error, with
     the error. Raises ExplainError for an unknown behavior, dimension or value."""
-    excluded = excluded or {}
+    found = _resolved(graph, resolution, behavior)
+    full = _full_context(graph, context)
+    cell = found.cells[_cell_index(found, full)]
+    outcomes = found.outcomes
+    costs = dict(cell.costs)
+    default = graph.behavior(behavior).default
+    kind_of = graph.stakeholder_kind
+    return Explanation(
+        behavior=behavior,
+        context=tuple(full.items()),
+        strategy=graph.workspace.project.strategy,
+        rules=_rule_explanations(graph, behavior, full, cell, excluded or {}),
+        bounds=tuple(
+            (o, round(lo, 6), round(hi, 6))
+            for o, lo, hi in zip(outcomes, cell.lo, cell.hi, strict=True)
+        ),
+        targets=tuple(
+            TargetExplanation(
+                name,
+                tuple(zip(outcomes, (round(x, 6) for x in target), strict=True)),
+                round(influence, 6),
+                round(costs[name], 6),
+                kind_of(name),
+            )
+            for name, target, influence in cell.targets
+        ),
+        intended=tuple(zip(outcomes, (round(x, 6) for x in cell.intended), strict=True)),
+        default=tuple((o, default.get(o, 0.0)) for o in outcomes),
+        notes=refines_notes(graph, behavior),
+        kinds=_kinds(cell.targets, costs, kind_of),
+    )
+
+
+def _resolved(graph: ObjectiveGraph, resolution: Resolution, behavior: str) -> BehaviorResolution:
+    """The behavior's resolution; ExplainError for a behavior the project lacks."""
     found = next((b for b in resolution.behaviors if b.behavior == behavior), None)
     if found is None:
         raise ExplainError(
             _unknown(f"behavior {behavior!r}", behavior, graph.workspace.behaviors), "behavior"
         )
+    return found
+
+
+def _full_context(graph: ObjectiveGraph, context: Mapping[str, str]) -> dict[str, str]:
+    """Every dimension with its value in ``context``, else its default; ExplainError for
+    an unknown dimension or value, a value the project restricted away, or a context the
+    project excludes."""
     dims = {d.id: d for d in graph.space.dimensions}
     for name, value in context.items():
         if name not in dims:
@@ -196,12 +237,28 @@ def explain_cell(
             f"context {named} is excluded by the project's context space (context: exclude)",
             "context",
         )
+    return full
+
+
+def _cell_index(found: BehaviorResolution, full: Mapping[str, str]) -> int:
+    """The place of the cell holding ``full`` among the behavior's cells (row-major over
+    the value classes of its dividing dimensions)."""
     offset = 0
     for name, classes in zip(found.dimensions, found.classes, strict=True):
         c = next(i for i, values in enumerate(classes) if full[name] in values)
         offset = offset * len(classes) + c
-    cell = found.cells[offset]
-    outcomes = found.outcomes
+    return offset
+
+
+def _rule_explanations(
+    graph: ObjectiveGraph,
+    behavior: str,
+    full: Mapping[str, str],
+    cell: ResolvedCell,
+    excluded: Mapping[str, str],
+) -> tuple[RuleExplanation, ...]:
+    """Every rule on the behavior, in project order, with what became of it in the cell
+    and why."""
     overridden = {o.rule: o for o in cell.overridden}
     adjusted = {a.rule: a for a in cell.adjusted}
     applying = {r.id for r in graph.rules_in(behavior, full)}
@@ -234,33 +291,7 @@ def explain_cell(
                 why,
             )
         )
-    costs = dict(cell.costs)
-    default = graph.behavior(behavior).default
-    kind_of = graph.stakeholder_kind
-    return Explanation(
-        behavior=behavior,
-        context=tuple(full.items()),
-        strategy=graph.workspace.project.strategy,
-        rules=tuple(rules),
-        bounds=tuple(
-            (o, round(lo, 6), round(hi, 6))
-            for o, lo, hi in zip(outcomes, cell.lo, cell.hi, strict=True)
-        ),
-        targets=tuple(
-            TargetExplanation(
-                name,
-                tuple(zip(outcomes, (round(x, 6) for x in target), strict=True)),
-                round(influence, 6),
-                round(costs[name], 6),
-                kind_of(name),
-            )
-            for name, target, influence in cell.targets
-        ),
-        intended=tuple(zip(outcomes, (round(x, 6) for x in cell.intended), strict=True)),
-        default=tuple((o, default.get(o, 0.0)) for o in outcomes),
-        notes=refines_notes(graph, behavior),
-        kinds=_kinds(cell.targets, costs, kind_of),
-    )
+    return tuple(rules)
 
 
 def refines_notes(graph: ObjectiveGraph, behavior: str) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,7 +23,8 @@ from policykit.spec.version import SPEC_VERSION
 
 if TYPE_CHECKING:
     from policykit.graph.objective import ObjectiveGraph, RuleRef
-    from policykit.resolve.resolver import Resolution
+    from policykit.resolve.resolver import BehaviorResolution, Resolution, ResolvedCell
+    from policykit.schema.models import Behavior as CatalogBehavior
     from policykit.schema.models import Project as ProjectModel
     from policykit.schema.models import StakeholderSettings
 
@@ -352,91 +353,10 @@ def _kinds(
 
 
 def build_spec(graph: ObjectiveGraph, resolution: Resolution) -> TargetBehaviorSpec:
+    """The spec of a resolved project: its behaviors with their cells, its rules, and
+    the project's settings they were resolved under."""
     ws = graph.workspace
     project = ws.project
-    catalog_behaviors = ws.behaviors
-    behaviors = []
-    for br in sorted(resolution.behaviors, key=lambda b: b.behavior):
-        b = catalog_behaviors[br.behavior]
-        outcomes = br.outcomes
-        cells = []
-        for cell in br.cells:
-            when = {
-                name: list(br.classes[i][c])
-                for i, (name, c) in enumerate(zip(br.dimensions, cell.classes, strict=True))
-            }
-            cells.append(
-                Cell(
-                    when=when,
-                    intended=_probs(outcomes, cell.intended),
-                    bounds={
-                        o: Bound(min=round(lo, 12), max=round(hi, 12))
-                        for o, lo, hi in zip(outcomes, cell.lo, cell.hi, strict=True)
-                    },
-                    weight=round(cell.weight, 12),
-                    applied=list(cell.applied),
-                    winners=list(cell.winners),
-                    overridden=[
-                        Override(rule=o.rule, by=o.by, reason=o.reason) for o in cell.overridden
-                    ],
-                    adjusted=[
-                        Adjusted(
-                            rule=a.rule,
-                            by=a.by,
-                            within={
-                                o: Bound(min=round(lo, 12), max=round(hi, 12))
-                                for o, (lo, hi) in zip(outcomes, a.within, strict=True)
-                            },
-                        )
-                        for a in cell.adjusted
-                    ],
-                    dropped=list(cell.dropped),
-                    stakeholders={
-                        name: StakeholderTarget(
-                            target=_probs(outcomes, target),
-                            influence=round(influence, 12),
-                            cost=round(dict(cell.costs)[name], 12),
-                        )
-                        for name, target, influence in cell.targets
-                    },
-                    kinds=_kinds(project, cell.targets, dict(cell.costs)),
-                )
-            )
-        behaviors.append(
-            Behavior(
-                id=b.id,
-                description=b.description,
-                property=b.property,
-                outcomes={
-                    o: Outcome(description=v.description, exemplars=list(v.exemplars))
-                    for o, v in b.outcomes.items()
-                },
-                default={o: round(b.default.get(o, 0.0), 12) for o in outcomes},
-                probes=list(b.probes),
-                dimensions=list(br.dimensions),
-                classes={
-                    name: [list(c) for c in br.classes[i]] for i, name in enumerate(br.dimensions)
-                },
-                cells=cells,
-            )
-        )
-    rules = sorted(
-        (
-            Rule(
-                id=r.id,
-                stakeholder=r.stakeholder,
-                behavior=r.behavior,
-                policy=r.policy.model.metadata.name,
-                directive=r.rule.directive,
-                when={k: list(v) for k, v in r.rule.when.items()},
-                rationale=r.rule.rationale,
-                examples=list(r.rule.examples),
-                permissions=_permissions(r),
-            )
-            for r in graph.rules
-        ),
-        key=lambda r: r.id,
-    )
     return TargetBehaviorSpec(
         apiVersion=SPEC_VERSION,
         policykit_version=__version__,
@@ -466,9 +386,90 @@ def build_spec(graph: ObjectiveGraph, resolution: Resolution) -> TargetBehaviorS
             )
             for d in graph.space.dimensions
         ],
-        behaviors=behaviors,
-        rules=rules,
+        behaviors=[
+            _behavior(ws.behaviors[br.behavior], br, project)
+            for br in sorted(resolution.behaviors, key=lambda b: b.behavior)
+        ],
+        rules=sorted((_rule(r) for r in graph.rules), key=lambda r: r.id),
         context=_context_space(graph),
+    )
+
+
+def _behavior(b: CatalogBehavior, br: BehaviorResolution, project: ProjectModel) -> Behavior:
+    """One behavior as the spec records it: its catalog entry, the dimensions that
+    divide it, and its resolved cells in row-major order."""
+    outcomes = br.outcomes
+    return Behavior(
+        id=b.id,
+        description=b.description,
+        property=b.property,
+        outcomes={
+            o: Outcome(description=v.description, exemplars=list(v.exemplars))
+            for o, v in b.outcomes.items()
+        },
+        default={o: round(b.default.get(o, 0.0), 12) for o in outcomes},
+        probes=list(b.probes),
+        dimensions=list(br.dimensions),
+        classes={name: [list(c) for c in br.classes[i]] for i, name in enumerate(br.dimensions)},
+        cells=[_cell(br, cell, project) for cell in br.cells],
+    )
+
+
+def _cell(br: BehaviorResolution, cell: ResolvedCell, project: ProjectModel) -> Cell:
+    """One resolved cell: where it lies, what is intended and allowed there, and which
+    rules and stakeholders decided it (numbers rounded to 12 places)."""
+    outcomes = br.outcomes
+    costs = dict(cell.costs)
+    return Cell(
+        when={
+            name: list(br.classes[i][c])
+            for i, (name, c) in enumerate(zip(br.dimensions, cell.classes, strict=True))
+        },
+        intended=_probs(outcomes, cell.intended),
+        bounds=_rounded_bounds(outcomes, zip(cell.lo, cell.hi, strict=True)),
+        weight=round(cell.weight, 12),
+        applied=list(cell.applied),
+        winners=list(cell.winners),
+        overridden=[Override(rule=o.rule, by=o.by, reason=o.reason) for o in cell.overridden],
+        adjusted=[
+            Adjusted(rule=a.rule, by=a.by, within=_rounded_bounds(outcomes, a.within))
+            for a in cell.adjusted
+        ],
+        dropped=list(cell.dropped),
+        stakeholders={
+            name: StakeholderTarget(
+                target=_probs(outcomes, target),
+                influence=round(influence, 12),
+                cost=round(costs[name], 12),
+            )
+            for name, target, influence in cell.targets
+        },
+        kinds=_kinds(project, cell.targets, costs),
+    )
+
+
+def _rounded_bounds(
+    outcomes: tuple[str, ...], bounds: Iterable[tuple[float, float]]
+) -> dict[str, Bound]:
+    """Per outcome, its (lo, hi) bound rounded to 12 places."""
+    return {
+        o: Bound(min=round(lo, 12), max=round(hi, 12))
+        for o, (lo, hi) in zip(outcomes, bounds, strict=True)
+    }
+
+
+def _rule(r: RuleRef) -> Rule:
+    """One rule as authored, with the policy it came from and its permissions."""
+    return Rule(
+        id=r.id,
+        stakeholder=r.stakeholder,
+        behavior=r.behavior,
+        policy=r.policy.model.metadata.name,
+        directive=r.rule.directive,
+        when={k: list(v) for k, v in r.rule.when.items()},
+        rationale=r.rule.rationale,
+        examples=list(r.rule.examples),
+        permissions=_permissions(r),
     )
 
 
