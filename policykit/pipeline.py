@@ -142,12 +142,17 @@ def compile_project(
     result = validate_project(path, ValidateOptions(limits=options.limits, tuning=options.tuning))
     if result.workspace is None or has_errors(result.diagnostics):
         return CompileResult(None, result.diagnostics)
-    graph = ObjectiveGraph(result.workspace)
-    resolution = resolve(graph, result.dropped)
-    diagnostics = sort_diagnostics([*result.diagnostics, *resolution.diagnostics])
-    if has_errors(resolution.diagnostics):
-        return CompileResult(None, diagnostics, graph, resolution, result.dropped, result.accepted)
-    spec = build_spec(graph, resolution)
+    # resolution and the spec allocate an object per cell and free almost none: the
+    # collector's worst case, as in validation (see util.tuning.bulk)
+    with bulk() if options.tuning.pause_gc else nullcontext():
+        graph = ObjectiveGraph(result.workspace)
+        resolution = resolve(graph, result.dropped)
+        diagnostics = sort_diagnostics([*result.diagnostics, *resolution.diagnostics])
+        if has_errors(resolution.diagnostics):
+            return CompileResult(
+                None, diagnostics, graph, resolution, result.dropped, result.accepted
+            )
+        spec = build_spec(graph, resolution)
     return CompileResult(spec, diagnostics, graph, resolution, result.dropped, result.accepted)
 
 
@@ -198,6 +203,10 @@ def explain_project(
             excluded.setdefault(rule, f"{d.code}: {d.message}")
     resolution = resolve(graph, result.dropped | frozenset(excluded))
     errors += [d for d in resolution.diagnostics if d.severity is Severity.ERROR]
+    if not any(b.cells for b in resolution.behaviors if b.behavior == behavior):
+        # resolution refused the behavior (too many cells, PK216/PK218): nothing to explain
+        on_it = [d for d in errors if d.behavior == behavior]
+        return ExplainResult(None, tuple(sort_diagnostics(on_it or errors)))
     explanation = explain_cell(graph, resolution, behavior, context, excluded)
     cell = dict(explanation.context)
     # an error touches the cell when it is about a rule whose scope covers the cell;

@@ -673,3 +673,19 @@ def test_validate_does_not_import_heavy_modules(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == {"code": 1, "heavy": []}
+
+
+@pytest.mark.parametrize(
+    ("case", "code"),
+    [("pk216-too-many-cells-in-all", "PK216"), ("pk218-too-many-cells", "PK218")],
+)
+def test_explain_a_behavior_resolution_refused(
+    case: str, code: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Too many cells: resolution gives the behavior none, and explain says why (exit
+    1) instead of failing on a cell that does not exist."""
+    monkeypatch.chdir(Path(__file__).parents[1] / "projects" / case)
+    status, out, err = run(capsys, "explain", ".", "--behavior", "tone")
+    assert status == 1
+    assert out == ""
+    assert f"error[{code}]" in err and "internal error" not in err
